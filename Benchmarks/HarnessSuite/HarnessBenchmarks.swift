@@ -1,0 +1,113 @@
+import BenchCore
+import CXState
+import Foundation
+
+/// `harness`: what the measurement core itself can resolve on this machine.
+///
+/// - the timer floor: the empty fenced region from Swift and the same
+///   region timed entirely in C (they should agree: Swift adds nothing);
+/// - the TSC step: the smallest non-zero difference between two reads;
+/// - dependent-add chains of length L, 2L, 4L, 8L: one add per core cycle,
+///   so the fit's slope is ticks per core cycle and R^2 shows linearity;
+/// - a 1,000-add chain amortised over 16 chains per region, the run-to-run
+///   stability figure.
+public struct HarnessBenchmarks: BenchmarkSuite {
+    public init() {}
+    public let name = "harness"
+    public let summary = "timer floor, TSC step, dependent-add linearity and core-cycle estimate"
+    public let benchmarks = [
+        BenchmarkInfo("timer", "empty fenced region from Swift and from C; TSC step"),
+        BenchmarkInfo("add-chain", "dependent-add chains of L, 2L, 4L, 8L adds; linear fit"),
+        BenchmarkInfo("add-chain-1000", "one 1,000-add chain, amortised over 16 per region"),
+    ]
+    public let parameters = [
+        SuiteParameter("chain-base", default: "1000", help: "L, the shortest chain, in adds (multiple of 100)"),
+    ]
+
+    public func run(_ ctx: SuiteContext) throws -> SuiteResult {
+        let k = ctx.kernel
+        let samples = ctx.quick ? 2_000 : 20_000
+        let base = try ctx.intParameter("chain-base", range: 100...1_000_000)
+        guard base % 100 == 0 else { throw BenchError.badInput("chain-base=\(base): must be a multiple of 100") }
+        ctx.progress.plan(total: 4)
+        var rows: [ResultRow] = []
+        let s = name
+
+        try ctx.progress.step("timer floor")
+        let swiftRegion = TimingSamples(perOp: k.emptyRegion(samples: samples), inner: 1, shortRegions: [],
+                                      longRegions: [], migrationsDropped: 0)
+        let cRegion = TimingSamples(perOp: k.emptyRegionC(samples: samples), inner: 1, shortRegions: [],
+                                  longRegions: [], migrationsDropped: 0)
+        rows.append(.timing(s, "timer", ["from": "swift"], metric: "empty_region", swiftRegion,
+                            note: "lfence;rdtsc;lfence twice, nothing between"))
+        rows.append(.timing(s, "timer", ["from": "c"], metric: "empty_region", cRegion,
+                            note: "the same pair timed inside one C function"))
+        let swiftMedian = swiftRegion.summary!.median, cMedian = cRegion.summary!.median
+        let floorRatio = swiftMedian / cMedian
+        rows.append(.figure(s, "timer", metric: "swift_over_c_floor", floorRatio, unit: "ratio",
+                            source: .measured, note: "median Swift empty region / median C empty region"))
+
+        try ctx.progress.step("TSC step")
+        let step = Self.tscStep(samples: samples)
+        rows.append(.figure(s, "timer", metric: "tsc_step", step, unit: "ticks", source: .measured,
+                            note: "smallest non-zero difference between consecutive fenced RDTSC reads"))
+
+        try ctx.progress.step("dependent-add chains")
+        let lengths = [base, 2 * base, 4 * base, 8 * base]
+        var medians: [Double] = []
+        for len in lengths {
+            // One chain per region, timed as is: the fit's intercept absorbs
+            // the region's fixed cost, the slope is the per-add cost.
+            let m = k.events(count: ctx.quick ? 300 : 3_000, floor: 0) { _ in
+                _ = cx_dependent_adds(UInt64(len / 100))
+            }
+            let row = ResultRow.timing(s, "add-chain", ["adds": "\(len)"], metric: "region", m,
+                                       note: "one chain per fenced region, empty region included")
+            rows.append(row)
+            medians.append(row.value ?? .nan)
+        }
+        let fit = LinearFit(x: lengths.map(Double.init), y: medians)
+        rows.append(.figure(s, "add-chain", metric: "ticks_per_add", fit.slope, unit: "ticks",
+                            source: .measured, note: "least-squares slope over the chain medians"))
+        rows.append(.figure(s, "add-chain", metric: "intercept", fit.intercept, unit: "ticks",
+                            source: .measured, note: "fixed cost per region (about the empty region)"))
+        rows.append(.figure(s, "add-chain", metric: "r_squared", fit.rSquared, unit: "ratio",
+                            source: .measured, note: "linearity of region time in chain length"))
+        if fit.slope > 0 {
+            rows.append(.figure(s, "add-chain", metric: "core_clock_est", ctx.tsc.hz / fit.slope / 1e6,
+                                unit: "MHz", source: .measured,
+                                note: "estimate: TSC Hz / ticks per dependent add (one add per core cycle)"))
+        }
+
+        try ctx.progress.step("1,000-add chain")
+        let chain = k.measure(inner: 16, samples: ctx.quick ? 300 : 3_000) { n in
+            for _ in 0..<n { _ = cx_dependent_adds(10) }
+        }
+        rows.append(.timing(s, "add-chain-1000", ["adds": "1000"], metric: "per_chain", chain,
+                            note: "(t(32 chains) - t(16 chains)) / 16 per sample"))
+
+        let est = ctx.tsc.hz / fit.slope / 1e6
+        return SuiteResult(rows: rows, highlights: [
+            String(format: "empty region: %.0f ticks from Swift, %.0f from C (ratio %.3f); TSC step %.0f ticks",
+                   swiftMedian, cMedian, floorRatio, step),
+            String(format: "dependent adds: %.4f ticks/add (R^2 %.5f), core clock ~%.0f MHz (estimate)",
+                   fit.slope, fit.rSquared, est),
+            String(format: "1,000-add chain: median %.1f ticks (%.1f ns)",
+                   chain.summary?.median ?? .nan, ctx.nanoseconds(ticks: chain.summary?.median ?? .nan)),
+        ])
+    }
+
+    /// Smallest positive difference between consecutive fenced RDTSC reads (an
+    /// upper bound on the TSC step: the fences take longer than one step on fast TSCs).
+    static func tscStep(samples: Int) -> Double {
+        var smallest = UInt64.max
+        var prev = cx_rdtsc_fenced()
+        for _ in 0..<samples {
+            let now = cx_rdtsc_fenced()
+            let d = now &- prev
+            if d > 0 && d < smallest { smallest = d }
+            prev = now
+        }
+        return Double(smallest)
+    }
+}

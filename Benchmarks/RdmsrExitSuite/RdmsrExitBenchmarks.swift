@@ -1,0 +1,13 @@
+import BenchCore
+
+// Placeholder until the suite lands; it reports nothing as done.
+public struct RdmsrExitBenchmarks: BenchmarkSuite {
+    public init() {}
+    public let name = "rdmsr-exit"
+    public let summary = "(not implemented yet)"
+    public let benchmarks: [BenchmarkInfo] = []
+    public let parameters: [SuiteParameter] = []
+    public func run(_ ctx: SuiteContext) throws -> SuiteResult {
+        SuiteResult(rows: [.skipped(name, "all", metric: "none", unit: "", reason: "suite not implemented yet")])
+    }
+}

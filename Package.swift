@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Data flows one way: CXState (instructions) -> BenchCore (CPU description,
+// timing kernel, statistics, rows, reporters) -> Benchmarks/* (one target per
+// suite) -> the `benchmark` executable.  BenchCompare reads written reports.
+let package = Package(
+    name: "xfd-bench",
+    products: [
+        .executable(name: "benchmark", targets: ["benchmark"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
+    ],
+    targets: [
+        .target(name: "CXState", path: "Sources/CXState"),
+        .systemLibrary(
+            name: "CNuma", path: "Sources/CNuma", pkgConfig: "numa",
+            providers: [.apt(["libnuma-dev"])]),
+        .target(name: "BenchCore", dependencies: ["CXState"], path: "Sources/BenchCore"),
+        .target(name: "HarnessSuite", dependencies: ["BenchCore", "CXState"],
+                path: "Benchmarks/HarnessSuite"),
+        .target(name: "XSaveSuite", dependencies: ["BenchCore", "CXState"],
+                path: "Benchmarks/XSaveSuite"),
+        .target(name: "RdmsrExitSuite", dependencies: ["BenchCore", "CXState"],
+                path: "Benchmarks/RdmsrExitSuite"),
+        .target(name: "FpstateAllocSuite", dependencies: ["BenchCore", "CXState", "CNuma"],
+                path: "Benchmarks/FpstateAllocSuite"),
+        .target(name: "BenchCompare",
+                dependencies: ["BenchCore", .product(name: "CSV", package: "CSV.swift")],
+                path: "Sources/BenchCompare"),
+        .executableTarget(
+            name: "benchmark",
+            dependencies: [
+                "BenchCore", "BenchCompare", "HarnessSuite", "XSaveSuite", "RdmsrExitSuite",
+                "FpstateAllocSuite",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/benchmark"),
+        .testTarget(name: "BenchCoreTests", dependencies: ["BenchCore"]),
+        .testTarget(name: "HarnessSuiteTests", dependencies: ["HarnessSuite", "BenchCore"]),
+        .testTarget(name: "XSaveSuiteTests", dependencies: ["XSaveSuite", "BenchCore"]),
+        .testTarget(name: "RdmsrExitSuiteTests", dependencies: ["RdmsrExitSuite", "BenchCore"]),
+        .testTarget(name: "FpstateAllocSuiteTests",
+                    dependencies: ["FpstateAllocSuite", "BenchCore"]),
+        .testTarget(name: "BenchCompareTests", dependencies: ["BenchCompare", "BenchCore"]),
+        .testTarget(name: "CLITests", dependencies: ["BenchCore"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,53 @@
+import Foundation
+
+/// The human summary on stdout: the suite's highlights, then a table of the
+/// last repetition's rows (long suites are cut; the CSV has everything).
+public enum ConsoleReport {
+    public static var maxRows = 40
+
+    public static func print(_ report: SuiteReport, highlights: [String]) {
+        let last = report.rows.map(\.repetition).max() ?? 1
+        let rows = report.rows.filter { $0.repetition == last && $0.benchmark != "_timer" }
+        var out = "\n== \(report.suite) ==\n"
+        for h in highlights { out += "  \(h)\n" }
+        if !rows.isEmpty {
+            out += table(Array(rows.prefix(maxRows)))
+            if rows.count > maxRows {
+                out += "  ... \(rows.count - maxRows) more rows in \(report.suite).csv\n"
+            }
+        }
+        FileHandle.standardOutput.write(Data(out.utf8))
+    }
+
+    static func table(_ rows: [ResultRow]) -> String {
+        let header = ["benchmark", "params", "metric", "value", "unit", "p5..p95", "source"]
+        let body: [[String]] = rows.map { r in
+            let value: String
+            switch r.status {
+            case .ok: value = r.value.map(format) ?? ""
+            case .skipped: value = "skipped"
+            case .error: value = "error"
+            }
+            let spread = r.summary.map { "\(format($0.p5))..\(format($0.p95))" } ?? (r.status == .ok ? "" : r.note)
+            return [r.benchmark, r.params.description, r.metric, value, r.unit, spread, r.source.rawValue]
+        }
+        var widths = header.map(\.count)
+        for line in body { for (i, c) in line.enumerated() { widths[i] = max(widths[i], min(c.count, 60)) } }
+        func render(_ cells: [String]) -> String {
+            "  " + cells.enumerated().map { i, c in
+                let c = c.count > 60 ? String(c.prefix(57)) + "..." : c
+                return c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ") + "\n"
+        }
+        return render(header) + body.map(render).joined()
+    }
+
+    /// Up to 4 significant digits, no exponent for ordinary magnitudes.
+    public static func format(_ v: Double) -> String {
+        if v == v.rounded() && abs(v) < 1e12 { return String(Int64(v)) }
+        let a = abs(v)
+        if a >= 100 { return String(format: "%.1f", v) }
+        if a >= 1 { return String(format: "%.2f", v) }
+        return String(format: "%.3g", v)
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+
+/// The run's environment, written as `environment.json` beside the reports
+/// and joined to every row by `run_id`.
+public struct EnvironmentRecord: Codable, Sendable {
+    public var schemaVersion: Int
+    public var runId: String
+    public var toolVersion: String
+    public var gitCommit: String?
+    /// ISO 8601, UTC.
+    public var date: String
+    public var commandLine: [String]
+    public var kernel: String
+    public var hostname: String
+    public var cpuVendor: String
+    public var cpuFamily: Int, cpuModel: Int, cpuStepping: Int
+    public var cpuBrand: String
+    public var microcode: String?
+    public var hypervisor: String?
+    public var features: [String: Bool]
+    /// XCR0 in hex, or nil when XSAVE is not enabled.
+    public var xcr0: String?
+    public var xsaveStandardSize: Int?
+    public var xsaveCompactedSize: Int?
+    public var tscHz: Double
+    public var tscMethod: String
+    public var tscCalibratedHz: Double
+    public var ticksPerCoreCycle: Double?
+    public var ticksPerCoreCycleMethod: String
+    public var emptyRegionTicksMedian: Double
+    public var migrationProbe: String
+    public var pinnedCPU: Int
+    public var onlineCPUs: Int
+    public var governor: String
+    public var smt: String
+    public var swiftVersion: String
+    public var quick: Bool
+    public var repetitions: Int
+    public var seed: UInt64
+    /// CPU identity (vendor, family/model/stepping, brand, microcode,
+    /// hypervisor, CPU count): results are comparable only under the same one.
+    public var hostFingerprint: String
+
+    public static let fileName = "environment.json"
+
+    public func write(to dir: URL) throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        enc.keyEncodingStrategy = .convertToSnakeCase
+        try AtomicFile.write(try enc.encode(self), to: dir.appendingPathComponent(Self.fileName))
+    }
+
+    public static func read(from dir: URL) throws -> EnvironmentRecord {
+        let dec = JSONDecoder()
+        dec.keyDecodingStrategy = .convertFromSnakeCase
+        return try dec.decode(EnvironmentRecord.self,
+                              from: Data(contentsOf: dir.appendingPathComponent(fileName)))
+    }
+
+    /// Facts about the host that need no measurement.
+    public static func hostFacts() -> (kernel: String, hostname: String, governor: String, smt: String, onlineCPUs: Int) {
+        var u = utsname()
+        uname(&u)
+        func str<T>(_ t: T) -> String {
+            withUnsafeBytes(of: t) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        }
+        func read(_ path: String) -> String? {
+            (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return ("\(str(u.sysname)) \(str(u.release)) \(str(u.machine))", str(u.nodename),
+                read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor") ?? "unknown (no cpufreq)",
+                read("/sys/devices/system/cpu/smt/control") ?? "unknown",
+                Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    public static func fingerprint(cpu: CPUDescription, onlineCPUs: Int) -> String {
+        [cpu.vendor, "\(cpu.family)-\(cpu.model)-\(cpu.stepping)", cpu.brand,
+         cpu.microcode ?? "?", cpu.hypervisorVendor ?? "bare-metal", "\(onlineCPUs)cpu"]
+            .joined(separator: "|")
+    }
+
+    /// The git commit of the working directory, when it is a checkout.
+    public static func gitCommit() -> String? {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["git", "rev-parse", "--short=12", "HEAD"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return nil }
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { return nil }
+        let s = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        return s.isEmpty ? nil : s
+    }
+
+    public static var swiftVersion: String {
+        #if compiler(>=6.3)
+        return "6.3+"
+        #elseif compiler(>=6.2)
+        return "6.2"
+        #elseif compiler(>=6.1)
+        return "6.1"
+        #else
+        return "6.0"
+        #endif
+    }
+}

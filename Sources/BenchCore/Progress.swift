@@ -1,0 +1,82 @@
+import Foundation
+import Synchronization
+
+/// Progress on stderr: suite, current benchmark, done/total, ETA.
+/// On a terminal one line is redrawn at most every 0.25 s; otherwise a line
+/// is printed at most every 2 s.  Silent with `--quiet`.
+public final class Progress: @unchecked Sendable {
+    private let quiet: Bool
+    private let isTTY: Bool
+    private var suite = ""
+    private var total = 0, done = 0
+    private var start = Date(), lastPrint = Date.distantPast
+    private var drawn = false
+
+    public init(quiet: Bool) {
+        self.quiet = quiet
+        isTTY = isatty(STDERR_FILENO) == 1
+    }
+
+    /// Starts a suite (called by the runner).
+    public func beginSuite(_ name: String) {
+        suite = name; total = 0; done = 0; start = Date()
+    }
+
+    /// Declares how many steps the suite will take (for the ETA).
+    public func plan(total: Int) { self.total = max(total, 0); done = 0; start = Date() }
+
+    /// Marks the start of the next step, and ends the run here if SIGINT or
+    /// SIGTERM arrived: suites call this between benchmarks.
+    public func step(_ label: String) throws {
+        if Interrupt.requested { throw BenchError.interrupted }
+        done += 1
+        guard !quiet else { return }
+        let now = Date()
+        guard now.timeIntervalSince(lastPrint) >= (isTTY ? 0.25 : 2.0) else { return }
+        lastPrint = now
+        var line = "[\(suite)"
+        if total > 0 { line += " \(min(done, total))/\(total)" }
+        line += "] \(label)"
+        if total > 0, done > 1 {
+            let elapsed = now.timeIntervalSince(start)
+            let eta = elapsed / Double(done - 1) * Double(max(total - done + 1, 0))
+            line += String(format: "  ETA %.0fs", eta)
+        }
+        if isTTY {
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8)); drawn = true
+        } else {
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+    }
+
+    /// Prints a message on its own line (clearing a redrawn progress line).
+    public func note(_ message: String) {
+        guard !quiet else { return }
+        clear()
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+    }
+
+    /// Removes the redrawn progress line.
+    public func clear() {
+        if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)); drawn = false }
+    }
+}
+
+/// SIGINT/SIGTERM: the first one asks the run to stop at the next step
+/// (finished suites are kept); a second one ends the process at once.
+public enum Interrupt {
+    private static let flag = Atomic<Bool>(false)
+
+    public static var requested: Bool { flag.load(ordering: .relaxed) }
+
+    /// For tests: simulate or clear a request.
+    public static func set(_ value: Bool) { flag.store(value, ordering: .relaxed) }
+
+    public static func install() {
+        let handler: @convention(c) (Int32) -> Void = { sig in
+            if Interrupt.flag.exchange(true, ordering: .relaxed) { _exit(128 + sig) }
+        }
+        signal(SIGINT, handler)
+        signal(SIGTERM, handler)
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+
+/// Everything a reporter needs about one finished suite.
+public struct SuiteReport: Sendable {
+    public var suite: String
+    /// Rows of every repetition, in order.
+    public var rows: [ResultRow]
+    public var environment: EnvironmentRecord
+}
+
+/// Writes one finished suite's files into the run folder.  Reporters are
+/// independent of the runner and of the timing core: adding one touches
+/// neither.  Every file must be written with `AtomicFile`.
+public protocol Reporter {
+    /// Format name used by `--format` ("csv", "json").
+    var format: String { get }
+    /// Writes the files; returns their names.
+    func write(_ report: SuiteReport, to dir: URL) throws -> [String]
+}
+
+/// RFC 4180 field quoting: quote when the field has a comma, quote, CR or LF;
+/// double inner quotes.
+public enum CSV {
+    public static func field(_ s: String) -> String {
+        if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+            return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return s
+    }
+
+    public static func line(_ fields: [String]) -> String {
+        fields.map(field).joined(separator: ",") + "\r\n"
+    }
+
+    /// Shortest text that reads back as the same Double; empty for nil.
+    public static func number(_ v: Double?) -> String {
+        guard let v else { return "" }
+        if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
+        return "\(v)"
+    }
+}
+
+/// `<suite>.csv`: one row per suite x benchmark x parameters x metric x repetition.
+public struct CSVReporter: Reporter {
+    /// Bump when columns change meaning or order; readers refuse unknown versions.
+    public static let schemaVersion = 1
+    public static let columns = [
+        "schema_version", "run_id", "suite", "benchmark", "params", "metric", "repetition",
+        "source", "status", "value", "unit", "n", "min", "p5", "p25", "median", "p75", "p95",
+        "p99", "max", "mean", "stddev", "mad", "ci95_low", "ci95_high", "outliers",
+        "migrations_dropped", "median_ns", "median_core_cycles_est", "note",
+    ]
+
+    public init() {}
+    public var format: String { "csv" }
+
+    public func write(_ report: SuiteReport, to dir: URL) throws -> [String] {
+        var out = CSV.line(Self.columns)
+        let env = report.environment
+        for r in report.rows {
+            let s = r.summary
+            let isTicks = r.unit == "ticks" && r.value != nil
+            let stats: [Double?] = [s?.min, s?.p5, s?.p25, s?.median, s?.p75, s?.p95, s?.p99, s?.max,
+                                    s?.mean, s?.stddev, s?.mad, s?.ciLow, s?.ciHigh]
+            out += CSV.line([
+                "\(Self.schemaVersion)", env.runId, r.suite, r.benchmark, r.params.description,
+                r.metric, "\(r.repetition)", r.source.rawValue, r.status.rawValue,
+                CSV.number(r.value), r.unit, s.map { "\($0.count)" } ?? "",
+            ] + stats.map(CSV.number) + [
+                s.map { "\($0.outliers)" } ?? "", r.migrationsDropped.map(String.init) ?? "",
+                isTicks ? CSV.number(r.value! * 1e9 / env.tscHz) : "",
+                isTicks ? CSV.number(env.ticksPerCoreCycle.map { r.value! / $0 }) : "",
+                r.note,
+            ])
+        }
+        let name = "\(report.suite).csv"
+        try AtomicFile.write(out, to: dir.appendingPathComponent(name))
+        return [name]
+    }
+}
+
+/// `<suite>.samples.csv` (with `--samples`): every raw per-operation sample.
+public struct SamplesReporter: Reporter {
+    public init() {}
+    public var format: String { "samples" }
+
+    public func write(_ report: SuiteReport, to dir: URL) throws -> [String] {
+        var out = CSV.line(["run_id", "suite", "benchmark", "params", "metric", "repetition",
+                            "index", "value", "unit"])
+        for r in report.rows where !r.samples.isEmpty {
+            for (i, v) in r.samples.enumerated() {
+                out += CSV.line([report.environment.runId, r.suite, r.benchmark, r.params.description,
+                                 r.metric, "\(r.repetition)", "\(i)", CSV.number(v), r.unit])
+            }
+        }
+        let name = "\(report.suite).samples.csv"
+        try AtomicFile.write(out, to: dir.appendingPathComponent(name))
+        return [name]
+    }
+}

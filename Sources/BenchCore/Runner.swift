@@ -1,0 +1,186 @@
+import CXState
+import Foundation
+
+/// Options of one `benchmark run`.
+public struct RunOptions: Sendable {
+    public var quick = false
+    /// Whole-suite repetitions (>= 1).
+    public var repetitions = 1
+    /// CPU to pin to; nil = the CPU the process started on.
+    public var cpu: Int? = nil
+    /// Folder that receives `<run-id>/` and the `latest` link.
+    public var outputRoot = URL(fileURLWithPath: "Results")
+    /// Run folder name; nil = `<UTC date>-<random>`.
+    public var runId: String? = nil
+    public var seed: UInt64 = 1
+    public var keepSamples = false
+    public var quiet = false
+    /// Suite parameters by name; each must be declared by a selected suite.
+    public var parameters: [String: String] = [:]
+    public var commandLine: [String] = CommandLine.arguments
+    public init() {}
+}
+
+/// What a finished run wrote.
+public struct RunOutcome: Sendable {
+    public var directory: URL
+    public var files: [String]
+    public var environment: EnvironmentRecord
+}
+
+/// Runs suites: pins, calibrates, repeats, hands rows to reporters, and
+/// writes each suite's files as soon as the suite finishes.
+public final class Runner {
+    public let options: RunOptions
+    public let reporters: [Reporter]
+    public let progress: Progress
+
+    public init(options: RunOptions, reporters: [Reporter]) {
+        self.options = options
+        self.reporters = reporters + (options.keepSamples ? [SamplesReporter()] : [])
+        progress = Progress(quiet: options.quiet)
+    }
+
+    /// Refuses hosts whose instructions the suites cannot execute.
+    public static func checkHost() throws {
+        guard cx_is_x86_64() == 1 else {
+            throw BenchError.unsupportedHost("the suites need an x86-64 CPU; this host is not x86-64")
+        }
+        #if !os(Linux)
+        throw BenchError.unsupportedHost("the suites need Linux (arch_prctl, /proc, sched_setaffinity)")
+        #endif
+    }
+
+    /// Rejects parameters no selected suite declares, before anything runs.
+    public static func validate(parameters: [String: String], for suites: [BenchmarkSuite]) throws {
+        let known = Set(suites.flatMap { $0.parameters.map(\.name) })
+        for key in parameters.keys.sorted() where !known.contains(key) {
+            throw BenchError.badInput(
+                "unknown parameter '\(key)' for suite(s) \(suites.map(\.name).joined(separator: ", ")) (see `benchmark list`)")
+        }
+    }
+
+    public func run(_ suites: [BenchmarkSuite]) throws -> RunOutcome {
+        try Runner.checkHost()
+        try Runner.validate(parameters: options.parameters, for: suites)
+        guard options.repetitions >= 1 else { throw BenchError.badInput("--repetitions must be at least 1") }
+
+        let cpu = options.cpu ?? Affinity.currentCPU()
+        try Affinity.pin(to: cpu)
+        let host = CPUDescription.host()
+        let kernel = TimingKernel(features: host.features)
+        if !host.features.invariantTSC {
+            progress.note("warning: no invariant TSC (CPUID.80000007H:EDX[8]); ticks may not be constant-rate")
+        }
+        let facts = EnvironmentRecord.hostFacts()
+        if facts.governor.hasPrefix("unknown") {
+            progress.note("note: frequency scaling state unknown (no cpufreq); core-cycle figures are estimates")
+        }
+
+        let tsc = TSCFrequency.determine(cpu: host, calibrationSeconds: options.quick ? 0.05 : 0.2)
+        let empty = Summary(kernel.emptyRegion(samples: 2000)).median
+        let ticksPerCycle = Runner.ticksPerCoreCycle(kernel)
+
+        let runId = options.runId ?? Runner.newRunId()
+        let dir = options.outputRoot.appendingPathComponent(runId)
+        let existed = FileManager.default.fileExists(atPath: dir.path)
+        try AtomicFile.prepareDirectory(dir)
+
+        let env = EnvironmentRecord(
+            schemaVersion: CSVReporter.schemaVersion, runId: runId, toolVersion: ToolVersion.current,
+            gitCommit: EnvironmentRecord.gitCommit(),
+            date: ISO8601DateFormatter().string(from: Date()), commandLine: options.commandLine,
+            kernel: facts.kernel, hostname: facts.hostname, cpuVendor: host.vendor,
+            cpuFamily: host.family, cpuModel: host.model, cpuStepping: host.stepping,
+            cpuBrand: host.brand, microcode: host.microcode, hypervisor: host.hypervisorVendor,
+            features: Dictionary(uniqueKeysWithValues: host.features.list),
+            xcr0: host.xcr0.map { "0x" + String($0, radix: 16) },
+            xsaveStandardSize: host.xsave.map { $0.standardSize(for: $0.enabledMask) },
+            xsaveCompactedSize: host.xsave.map { $0.compactedSize(for: $0.enabledMask) },
+            tscHz: tsc.hz, tscMethod: tsc.method.rawValue, tscCalibratedHz: tsc.calibratedHz,
+            ticksPerCoreCycle: ticksPerCycle,
+            ticksPerCoreCycleMethod: "dependent 64-bit ADD chain, 1 add per core cycle (estimate; no PMU)",
+            emptyRegionTicksMedian: empty, migrationProbe: kernel.migrationProbe, pinnedCPU: cpu,
+            onlineCPUs: facts.onlineCPUs, governor: facts.governor, smt: facts.smt,
+            swiftVersion: EnvironmentRecord.swiftVersion, quick: options.quick,
+            repetitions: options.repetitions, seed: options.seed,
+            hostFingerprint: EnvironmentRecord.fingerprint(cpu: host, onlineCPUs: facts.onlineCPUs))
+
+        var files: [String] = []
+        var finished: [String] = []
+        do {
+            try env.write(to: dir)
+            for suite in suites {
+                let params = options.parameters.filter { k, _ in suite.parameters.contains { $0.name == k } }
+                var rows: [ResultRow] = []
+                var highlights: [String] = []
+                for rep in 1...options.repetitions {
+                    progress.beginSuite(options.repetitions > 1 ? "\(suite.name) rep \(rep)/\(options.repetitions)" : suite.name)
+                    let ctx = SuiteContext(
+                        host: host, tsc: tsc, kernel: kernel, ticksPerCoreCycle: ticksPerCycle,
+                        emptyRegionTicks: empty, quick: options.quick,
+                        seed: options.seed &+ UInt64(rep - 1), repetition: rep, progress: progress,
+                        parameters: params, declared: suite.parameters)
+                    let timer = ResultRow.timing(
+                        suite.name, "_timer", metric: "empty_region",
+                        TimingSamples(perOp: kernel.emptyRegion(samples: 1000), inner: 1,
+                                    shortRegions: [], longRegions: [], migrationsDropped: 0),
+                        note: "lfence;rdtsc;lfence x2 with nothing between; cancelled by differencing, not subtracted")
+                    var result = try suite.run(ctx)
+                    result.rows.insert(timer, at: 0)
+                    for i in result.rows.indices { result.rows[i].repetition = rep }
+                    rows += result.rows
+                    highlights = result.highlights
+                }
+                progress.clear()
+                let report = SuiteReport(suite: suite.name, rows: rows, environment: env)
+                for r in reporters { files += try r.write(report, to: dir) }
+                finished.append(suite.name)
+                ConsoleReport.print(report, highlights: highlights)
+            }
+        } catch {
+            progress.clear()
+            if finished.isEmpty && !existed {
+                try? FileManager.default.removeItem(at: dir)
+            } else if case BenchError.interrupted = error {
+                FileHandle.standardError.write(Data(
+                    "interrupted: kept \(finished.joined(separator: ", ")) in \(dir.path); the unfinished suite was discarded\n".utf8))
+            }
+            throw error
+        }
+        Runner.linkLatest(root: options.outputRoot, runId: runId)
+        return RunOutcome(directory: dir, files: files, environment: env)
+    }
+
+    /// Ticks per core cycle from dependent-add chains (one add per cycle),
+    /// or nil if the estimate is not usable.
+    public static func ticksPerCoreCycle(_ kernel: TimingKernel) -> Double? {
+        let m = kernel.measure(inner: 100, samples: 25, warmup: 3) { n in
+            _ = cx_dependent_adds(UInt64(n))
+        }
+        guard let s = m.summary, s.median > 0 else { return nil }
+        return s.median / 100  // one block is 100 adds
+    }
+
+    /// `YYYYMMDDTHHMMSSZ-xxxx`: sortable by time, unique across parallel runs.
+    public static func newRunId() -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return f.string(from: Date()) + "-" + String(UInt16.random(in: 0...UInt16.max), radix: 16)
+    }
+
+    /// Points `<root>/latest` at the run folder, replacing the link atomically.
+    public static func linkLatest(root: URL, runId: String) {
+        let link = root.appendingPathComponent("latest")
+        let tmp = root.appendingPathComponent(".latest.tmp-\(getpid())")
+        unlink(tmp.path)
+        guard symlink(runId, tmp.path) == 0 else { return }
+        if rename(tmp.path, link.path) != 0 { unlink(tmp.path) }
+    }
+}
+
+public enum ToolVersion {
+    public static let current = "0.1.0"
+}

@@ -1,0 +1,2 @@
+/* libnuma, from Debian's libnuma-dev (tools/setup.sh installs it). */
+#include <numa.h>

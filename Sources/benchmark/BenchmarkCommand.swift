@@ -1,0 +1,177 @@
+import ArgumentParser
+import BenchCore
+import Foundation
+
+@main
+struct Benchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "benchmark",
+        abstract: "Cycle-level measurements for KVM's handling of AMX state (XFD, XSAVE, fpstate).",
+        discussion: """
+        Suites: \(SuiteRegistry.names.joined(separator: ", ")).  Reports go to Results/<run-id>/ \
+        (one CSV per suite plus environment.json); Results/latest points at the newest run.
+
+        Exit codes:
+        \(ExitStatus.allCases.map { "  \($0.rawValue)  \($0.meaning)" }.joined(separator: "\n"))
+        """,
+        subcommands: [ListCommand.self, EnvCommand.self, RunCommand.self, AllCommand.self])
+
+    /// Parses and runs; every failure is one line on stderr and a documented exit status.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as BenchError {
+            fail(error.description, error.status)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                // --help, --version: ArgumentParser's text on stdout.
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            let line = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            fail(line + " (see `benchmark --help`)", .usage)
+        }
+    }
+
+    static func fail(_ message: String, _ status: ExitStatus) -> Never {
+        FileHandle.standardError.write(Data("benchmark: error: \(message)\n".utf8))
+        Foundation.exit(status.rawValue)
+    }
+}
+
+struct ListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List suites, their benchmarks and parameters.")
+
+    func run() throws {
+        var out = ""
+        for s in SuiteRegistry.all {
+            out += "\(s.name): \(s.summary)\n"
+            for b in s.benchmarks { out += "  benchmark \(b.name): \(b.help)\n" }
+            for p in s.parameters { out += "  --set \(p.name)=VALUE  (default \(p.defaultValue)): \(p.help)\n" }
+        }
+        out += "\nRecorded CPUs (--cpu-model): " + CPUCatalog.all.map { "\($0.id) (\($0.name))" }.joined(separator: ", ") + ", all\n"
+        print(out, terminator: "")
+    }
+}
+
+struct EnvCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "env", abstract: "Describe this host's CPU and environment (no timing).")
+
+    func run() throws {
+        try Runner.checkHost()
+        let cpu = CPUDescription.host()
+        let facts = EnvironmentRecord.hostFacts()
+        let tsc = TSCFrequency.determine(cpu: cpu, calibrationSeconds: 0.1)
+        var out = """
+        cpu:        \(cpu.vendor) family \(cpu.family) model \(cpu.model) stepping \(cpu.stepping)
+        brand:      \(cpu.brand)
+        microcode:  \(cpu.microcode ?? "unknown")
+        hypervisor: \(cpu.hypervisorVendor ?? "none")
+        kernel:     \(facts.kernel)
+        cpus:       \(facts.onlineCPUs) online, running on \(Affinity.currentCPU()); governor \(facts.governor); smt \(facts.smt)
+        tsc:        \(String(format: "%.3f", tsc.hz / 1e6)) MHz (\(tsc.method.rawValue); calibrated \(String(format: "%.3f", tsc.calibratedHz / 1e6)) MHz)
+        features:   \(cpu.features.list.filter(\.1).map(\.0).joined(separator: " "))
+        missing:    \(cpu.features.list.filter { !$0.1 }.map(\.0).joined(separator: " "))
+        xcr0:       \(cpu.xcr0.map { "0x" + String($0, radix: 16) } ?? "XSAVE not enabled")
+
+        """
+        if let x = cpu.xsave {
+            out += "xsave:      standard \(x.standardSize(for: x.enabledMask)) bytes (CPUID says \(x.reportedStandardSizeForXCR0)), compacted \(x.compactedSize(for: x.enabledMask)) bytes\n"
+            out += "components (index name size@offset flags):\n"
+            for c in x.components {
+                let flags = [c.aligned64 ? "align64" : nil, c.xfdCapable ? "xfd" : nil,
+                             c.supervisor ? "supervisor" : "user",
+                             x.enabledMask >> UInt64(c.index) & 1 == 1 ? "enabled" : "not-in-xcr0"]
+                    .compactMap { $0 }.joined(separator: ",")
+                out += "  \(c.index) \(c.name) \(c.size)@\(c.standardOffset) \(flags)\n"
+            }
+        }
+        print(out, terminator: "")
+    }
+}
+
+/// Options shared by `run` and `all`.
+struct RunOptionGroup: ParsableArguments {
+    @Flag(help: "Fewer samples and smaller sweeps (seconds per suite).")
+    var quick = false
+    @Option(help: "Whole-suite repetitions (5 or more for `compare`).")
+    var repetitions = 1
+    @Option(help: "CPU to pin the measuring thread to (default: the CPU it starts on).")
+    var cpu: Int?
+    @Option(help: "Folder for <run-id>/ and the `latest` link.")
+    var output = "Results"
+    @Option(help: "Name of the run folder (default: UTC time + random suffix).")
+    var runId: String?
+    @Option(help: "Seed for every random choice (exit-reason mixes, fleets).")
+    var seed: UInt64 = 1
+    @Flag(help: "Also write every raw sample to <suite>.samples.csv.")
+    var samples = false
+    @Flag(help: "No progress on stderr.")
+    var quiet = false
+    @Option(help: "Extra report formats, comma-separated (csv is always written).")
+    var format = "csv"
+    @Option(help: "Recorded CPUs for suites that model them: ids, comma-separated, or `all` (see `benchmark list`).")
+    var cpuModel: String?
+    @Option(name: .customLong("set"), help: "Suite parameter NAME=VALUE (repeatable; see `benchmark list`).")
+    var settings: [String] = []
+
+    func validate() throws {
+        guard repetitions >= 1 && repetitions <= 1000 else {
+            throw BenchError.badInput("--repetitions \(repetitions): expected 1...1000")
+        }
+        if let runId, runId.isEmpty || runId.contains("/") || runId.hasPrefix(".") {
+            throw BenchError.badInput("--run-id '\(runId)': expected a plain folder name")
+        }
+    }
+
+    func runOptions() throws -> RunOptions {
+        try validate()
+        var o = RunOptions()
+        o.quick = quick; o.repetitions = repetitions; o.cpu = cpu
+        o.outputRoot = URL(fileURLWithPath: output); o.runId = runId; o.seed = seed
+        o.keepSamples = samples; o.quiet = quiet
+        for s in settings {
+            let kv = s.split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2, !kv[0].isEmpty else {
+                throw BenchError.badInput("--set \(s): expected NAME=VALUE")
+            }
+            o.parameters[kv[0]] = kv[1]
+        }
+        if let cpuModel { o.parameters["cpu-model"] = cpuModel }
+        return o
+    }
+
+    func execute(_ suites: [BenchmarkSuite]) throws {
+        let options = try runOptions()
+        let reporters = try ReporterRegistry.make(format.split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces) })
+        Interrupt.install()
+        let outcome = try Runner(options: options, reporters: reporters).run(suites)
+        print("\nwrote \(outcome.files.count + 1) files to \(outcome.directory.path) (environment.json, \(outcome.files.joined(separator: ", ")))")
+    }
+}
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run the named suites.")
+    @Argument(help: "Suites to run (see `benchmark list`).")
+    var suites: [String]
+    @OptionGroup var options: RunOptionGroup
+
+    func run() throws {
+        guard !suites.isEmpty else { throw BenchError.badInput("no suite given (known: \(SuiteRegistry.names.joined(separator: ", ")))") }
+        try options.execute(try SuiteRegistry.select(suites))
+    }
+}
+
+struct AllCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "all", abstract: "Run every suite.")
+    @OptionGroup var options: RunOptionGroup
+
+    func run() throws { try options.execute(SuiteRegistry.all) }
+}
