@@ -1,0 +1,79 @@
+import CXState
+import Foundation
+
+/// A 64-byte aligned XSAVE area: the buffer the XSAVE family writes and
+/// XRSTOR reads.  Owns its memory.
+///
+/// Every instruction method has the same precondition as the instruction:
+/// the caller has checked `CPUDescription.unavailableReason(_:)` and that the
+/// buffer is large enough for the mask (`XSaveLayout.standardSize(for:)` or
+/// `compactedSize(for:)`).
+public final class XSaveBuffer {
+    /// Usable size in bytes.
+    public let size: Int
+    public let base: UnsafeMutableRawPointer
+
+    /// Byte value `fill(sentinel:)` writes, so bytes an instruction did not
+    /// write can be told apart from bytes it wrote.
+    public static let sentinel: UInt8 = 0xA5
+
+    /// Allocates `size` bytes (rounded up to 64), zeroed.  Returns nil when
+    /// the allocation fails.
+    public init?(size: Int) {
+        precondition(size > 0)
+        let rounded = (size + 63) & ~63
+        var p: UnsafeMutableRawPointer?
+        guard posix_memalign(&p, 64, rounded) == 0, let p else { return nil }
+        memset(p, 0, rounded)
+        self.size = rounded
+        base = p
+    }
+
+    deinit { free(base) }
+
+    /// Fills the whole area with `byte`.
+    public func fill(_ byte: UInt8 = XSaveBuffer.sentinel) { memset(base, Int32(byte), size) }
+
+    /// Zeroes the 64-byte XSAVE header (bytes 512..<576), as XRSTOR requires
+    /// of a buffer that was never written by XSAVE.
+    public func clearHeader() { memset(base + 512, 0, 64) }
+
+    /// XSTATE_BV (header bytes 0-7): components not in their init state when saved.
+    public var xstateBV: UInt64 { base.load(fromByteOffset: 512, as: UInt64.self) }
+    /// XCOMP_BV (header bytes 8-15): bit 63 set for the compacted format.
+    public var xcompBV: UInt64 { base.load(fromByteOffset: 520, as: UInt64.self) }
+
+    /// Bytes that differ from `byte` (after `fill(byte)` and one save: the
+    /// bytes the save wrote, give or take bytes it wrote with `byte` itself).
+    public func bytesDiffering(from byte: UInt8 = XSaveBuffer.sentinel) -> Int {
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        var n = 0
+        for i in 0..<size where p[i] != byte { n += 1 }
+        return n
+    }
+
+    /// Offset one past the last byte that differs from `byte`, or 0.
+    public func extentDiffering(from byte: UInt8 = XSaveBuffer.sentinel) -> Int {
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        var i = size
+        while i > 0 && p[i - 1] == byte { i -= 1 }
+        return i
+    }
+
+    /// Runs one XSAVE-family save or XRSTOR on this buffer with `mask`.
+    @inline(__always)
+    public func execute(_ instruction: XSaveInstruction, mask: UInt64) {
+        switch instruction {
+        case .xsave: cx_xsave(base, mask)
+        case .xsaveopt: cx_xsaveopt(base, mask)
+        case .xsavec: cx_xsavec(base, mask)
+        case .xrstor, .xrstorCompacted: cx_xrstor(base, mask)
+        }
+    }
+
+    /// Copies `count` bytes from another buffer.
+    public func copy(from other: XSaveBuffer, count: Int) {
+        precondition(count <= size && count <= other.size)
+        memcpy(base, other.base, count)
+    }
+}
