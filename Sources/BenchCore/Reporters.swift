@@ -46,7 +46,7 @@ public struct CSVReporter: Reporter {
     public static let schemaVersion = 1
     public static let columns = [
         "schema_version", "run_id", "suite", "benchmark", "params", "metric", "repetition",
-        "source", "status", "value", "unit", "n", "min", "p5", "p25", "median", "p75", "p95",
+        "source", "gate", "status", "value", "unit", "n", "min", "p5", "p25", "median", "p75", "p95",
         "p99", "max", "mean", "stddev", "mad", "ci95_low", "ci95_high", "outliers",
         "migrations_dropped", "median_ns", "median_core_cycles_est", "note",
     ]
@@ -64,7 +64,7 @@ public struct CSVReporter: Reporter {
                                     s?.mean, s?.stddev, s?.mad, s?.ciLow, s?.ciHigh]
             out += CSV.line([
                 "\(Self.schemaVersion)", env.runId, r.suite, r.benchmark, r.params.description,
-                r.metric, "\(r.repetition)", r.source.rawValue, r.status.rawValue,
+                r.metric, "\(r.repetition)", r.source.rawValue, r.gate.rawValue, r.status.rawValue,
                 CSV.number(r.value), r.unit, s.map { "\($0.count)" } ?? "",
             ] + stats.map(CSV.number) + [
                 s.map { "\($0.outliers)" } ?? "", r.migrationsDropped.map(String.init) ?? "",

@@ -20,6 +20,17 @@ public enum RowStatus: String, Sendable, Codable {
     case error
 }
 
+/// How `benchmark compare` treats a row.  Stated by the suite, never guessed.
+public enum GateClass: String, Sendable, Codable {
+    /// Must be reproduced exactly: sizes, counts, model outputs of fixed inputs.
+    case exact
+    /// A timing distribution: compared statistically over repetition medians.
+    case timing
+    /// Reported, not gated: figures derived from measurements through a
+    /// model, or measured figures that are not meant to be stable.
+    case info
+}
+
 /// Ordered benchmark parameters, written as `key=value;key=value`.
 /// Keys and values must not contain `;` or `=`.
 public struct Params: Sendable, Hashable, ExpressibleByDictionaryLiteral, CustomStringConvertible {
@@ -51,6 +62,7 @@ public struct ResultRow: Sendable {
     /// 1-based repetition of the whole suite run; set by the runner.
     public var repetition: Int = 1
     public var source: FigureSource
+    public var gate: GateClass
     public var status: RowStatus
     public var value: Double?
     /// Unit of `value` and every summary statistic: "ticks", "bytes", "ns", "%", ...
@@ -63,36 +75,45 @@ public struct ResultRow: Sendable {
     public var samples: [Double]
 
     public init(suite: String, benchmark: String, params: Params = [:], metric: String,
-                source: FigureSource, status: RowStatus = .ok, value: Double?, unit: String,
+                source: FigureSource, gate: GateClass, status: RowStatus = .ok, value: Double?, unit: String,
                 summary: Summary? = nil, migrationsDropped: Int? = nil, note: String = "",
                 samples: [Double] = []) {
         self.suite = suite; self.benchmark = benchmark; self.params = params; self.metric = metric
-        self.source = source; self.status = status; self.value = value; self.unit = unit
+        self.source = source; self.gate = gate; self.status = status; self.value = value; self.unit = unit
         self.summary = summary; self.migrationsDropped = migrationsDropped; self.note = note
         self.samples = samples
     }
 
-    /// A deterministic figure (size, count, model output).
+    /// A single figure (size, count, model output, derived value).  `gate`
+    /// defaults to `.exact` for model and input figures and `.info` for
+    /// measured and proxy ones; pass `.info` for a model figure computed from
+    /// measured inputs, `.exact` for a measured figure that is deterministic
+    /// (e.g. bytes an instruction wrote).
     public static func figure(_ suite: String, _ benchmark: String, _ params: Params = [:],
                               metric: String, _ value: Double, unit: String,
-                              source: FigureSource, note: String = "") -> ResultRow {
+                              source: FigureSource, gate: GateClass? = nil,
+                              note: String = "") -> ResultRow {
         ResultRow(suite: suite, benchmark: benchmark, params: params, metric: metric,
-                  source: source, value: value, unit: unit, note: note)
+                  source: source,
+                  gate: gate ?? ((source == .model || source == .input) ? .exact : .info),
+                  value: value, unit: unit, note: note)
     }
 
     /// A timing figure in ticks from a measurement; `value` is the median.
+    /// `gate` is `.timing`; set it to `.info` afterwards for figures that
+    /// are not meant to be gated.
     /// A measurement whose every sample migrated becomes an error row.
     public static func timing(_ suite: String, _ benchmark: String, _ params: Params = [:],
                               metric: String, _ m: TimingSamples, source: FigureSource = .measured,
                               note: String = "") -> ResultRow {
         guard let s = m.summary else {
             return ResultRow(suite: suite, benchmark: benchmark, params: params, metric: metric,
-                             source: source, status: .error, value: nil, unit: "ticks",
+                             source: source, gate: .timing, status: .error, value: nil, unit: "ticks",
                              migrationsDropped: m.migrationsDropped,
                              note: "every sample migrated between CPUs")
         }
         return ResultRow(suite: suite, benchmark: benchmark, params: params, metric: metric,
-                         source: source, value: s.median, unit: "ticks", summary: s,
+                         source: source, gate: .timing, value: s.median, unit: "ticks", summary: s,
                          migrationsDropped: m.migrationsDropped, note: note, samples: m.perOp)
     }
 
@@ -101,7 +122,7 @@ public struct ResultRow: Sendable {
                                metric: String, unit: String, source: FigureSource = .measured,
                                reason: String) -> ResultRow {
         ResultRow(suite: suite, benchmark: benchmark, params: params, metric: metric,
-                  source: source, status: .skipped, value: nil, unit: unit, note: reason)
+                  source: source, gate: .exact, status: .skipped, value: nil, unit: unit, note: reason)
     }
 
     /// The identity compare matches rows on.

@@ -1,0 +1,26 @@
+import Foundation
+
+/// A test knob, off by default, that makes one benchmark do a known amount
+/// of extra work, so a regression gate can be shown to catch a real
+/// slowdown:
+///
+///     XFD_BENCH_SLOWDOWN=harness/add-chain-1000=0.10
+///
+/// asks the `add-chain-1000` benchmark of the `harness` suite for 10% more
+/// work per operation.  Suites that honour it say so in `benchmark list`;
+/// rows measured under it carry a note.
+public enum SlowdownKnob {
+    public static let variable = "XFD_BENCH_SLOWDOWN"
+
+    /// The extra fraction requested for `suite/benchmark` (0 when unset).
+    /// A malformed value is bad input.
+    public static func fraction(suite: String, benchmark: String,
+                                environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Double {
+        guard let spec = environment[variable], !spec.isEmpty else { return 0 }
+        let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let f = Double(parts[1]), f.isFinite, f >= 0, f <= 10 else {
+            throw BenchError.badInput("\(variable)=\(spec): expected SUITE/BENCHMARK=FRACTION (0...10)")
+        }
+        return parts[0] == "\(suite)/\(benchmark)" ? f : 0
+    }
+}
