@@ -43,6 +43,21 @@ static inline uint64_t cx_rdtsc_fenced(void) {
 }
 
 /**
+ * Unfenced RDTSC: may execute out of order with its neighbours.  Used only
+ * to find the TSC's step (the smallest non-zero difference between reads),
+ * never to time a region.
+ */
+static inline uint64_t cx_rdtsc(void) {
+#if CX_X86_64
+    uint32_t lo, hi;
+    __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+#else
+    return 0;
+#endif
+}
+
+/**
  * TSC read with the processor id: `rdtscp; lfence`.  RDTSCP waits for
  * earlier instructions to complete; the trailing LFENCE keeps later ones from
  * starting early.  `*aux` receives IA32_TSC_AUX, which Linux sets to
