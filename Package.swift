@@ -38,14 +38,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/benchmark"),
-        .testTarget(name: "BenchCoreTests", dependencies: ["BenchCore"]),
+        .testTarget(name: "BenchCoreTests",
+                    dependencies: ["BenchCore", .product(name: "CSV", package: "CSV.swift")]),
         .testTarget(name: "HarnessSuiteTests", dependencies: ["HarnessSuite", "BenchCore"]),
         .testTarget(name: "XSaveSuiteTests", dependencies: ["XSaveSuite", "BenchCore"]),
         .testTarget(name: "RdmsrExitSuiteTests", dependencies: ["RdmsrExitSuite", "BenchCore"]),
         .testTarget(name: "FpstateAllocSuiteTests",
                     dependencies: ["FpstateAllocSuite", "BenchCore"]),
         .testTarget(name: "BenchCompareTests", dependencies: ["BenchCompare", "BenchCore"]),
-        .testTarget(name: "CLITests", dependencies: ["BenchCore"]),
+        .testTarget(name: "CLITests",
+                    dependencies: ["BenchCore", .product(name: "CSV", package: "CSV.swift")]),
     ],
     swiftLanguageModes: [.v5]
 )

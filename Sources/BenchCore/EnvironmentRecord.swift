@@ -43,17 +43,30 @@ public struct EnvironmentRecord: Codable, Sendable {
 
     public static let fileName = "environment.json"
 
+    /// snake_case keys, spelled out: the automatic conversion cannot round-trip
+    /// names such as `pinnedCPU`.
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion = "schema_version", runId = "run_id", toolVersion = "tool_version"
+        case gitCommit = "git_commit", date, commandLine = "command_line", kernel, hostname
+        case cpuVendor = "cpu_vendor", cpuFamily = "cpu_family", cpuModel = "cpu_model"
+        case cpuStepping = "cpu_stepping", cpuBrand = "cpu_brand", microcode, hypervisor, features, xcr0
+        case xsaveStandardSize = "xsave_standard_size", xsaveCompactedSize = "xsave_compacted_size"
+        case tscHz = "tsc_hz", tscMethod = "tsc_method", tscCalibratedHz = "tsc_calibrated_hz"
+        case ticksPerCoreCycle = "ticks_per_core_cycle", ticksPerCoreCycleMethod = "ticks_per_core_cycle_method"
+        case emptyRegionTicksMedian = "empty_region_ticks_median", migrationProbe = "migration_probe"
+        case pinnedCPU = "pinned_cpu", onlineCPUs = "online_cpus", governor, smt
+        case swiftVersion = "swift_version", quick, repetitions, seed
+        case hostFingerprint = "host_fingerprint"
+    }
+
     public func write(to dir: URL) throws {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        enc.keyEncodingStrategy = .convertToSnakeCase
         try AtomicFile.write(try enc.encode(self), to: dir.appendingPathComponent(Self.fileName))
     }
 
     public static func read(from dir: URL) throws -> EnvironmentRecord {
-        let dec = JSONDecoder()
-        dec.keyDecodingStrategy = .convertFromSnakeCase
-        return try dec.decode(EnvironmentRecord.self,
+        return try JSONDecoder().decode(EnvironmentRecord.self,
                               from: Data(contentsOf: dir.appendingPathComponent(fileName)))
     }
 

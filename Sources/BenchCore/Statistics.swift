@@ -10,8 +10,10 @@ public struct Summary: Sendable, Equatable, Codable {
     public var stddev: Double
     /// Median absolute deviation from the median, unscaled.
     public var mad: Double
-    /// Distribution-free 95% confidence interval of the median, from order
-    /// statistics (binomial ranks n/2 -/+ 1.96 sqrt(n)/2); min..max below 6 values.
+    /// Distribution-free 95% confidence interval of the median: the order
+    /// statistics x(j)..x(n+1-j) with the largest j whose binomial tail
+    /// P(Bin(n, 1/2) < j) is at most 2.5%.  Below 6 values no such j exists
+    /// and the interval is min..max (coverage under 95%).
     public var ciLow: Double, ciHigh: Double
     /// Values outside the Tukey fences [Q1 - 1.5 IQR, Q3 + 1.5 IQR]: counted, kept.
     public var outliers: Int
@@ -31,17 +33,30 @@ public struct Summary: Sendable, Equatable, Codable {
         stddev = n > 1 ? (s.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(n - 1)).squareRoot() : 0
         let med = median
         mad = Summary.quantile(s.map { abs($0 - med) }.sorted(), 0.5)
-        if n >= 6 {
-            let half = 1.96 * Double(n).squareRoot() / 2
-            let lo = Swift.max(0, Int((Double(n) / 2 - half).rounded(.down)) - 1)
-            let hi = Swift.min(n - 1, Int((Double(n) / 2 + half).rounded(.up)))
-            ciLow = s[lo]; ciHigh = s[hi]
-        } else {
-            ciLow = s[0]; ciHigh = s[n - 1]
-        }
+        let j = Summary.medianCIRank(n)
+        ciLow = s[j - 1]; ciHigh = s[n - j]
         let iqr = p75 - p25
         let (lf, hf) = (p25 - 1.5 * iqr, p75 + 1.5 * iqr)
         outliers = s.filter { $0 < lf || $0 > hf }.count
+    }
+
+    /// The 1-based rank j of the lower bound of the median's 95% interval.
+    static func medianCIRank(_ n: Int) -> Int {
+        guard n >= 6 else { return 1 }
+        if n > 1000 {  // normal approximation, accurate far below the rounding
+            return Swift.max(1, Int((Double(n) / 2 - 0.98 * Double(n).squareRoot()).rounded(.down)))
+        }
+        // Exact tail in log space: log C(n, k) - n log 2.
+        var cumulative = 0.0, logC = 0.0
+        let logHalfN = Double(n) * log(0.5)
+        var j = 0
+        for k in 0..<n {
+            if k > 0 { logC += log(Double(n - k + 1)) - log(Double(k)) }
+            cumulative += exp(logC + logHalfN)
+            if cumulative > 0.025 { break }
+            j = k + 1
+        }
+        return Swift.max(1, j)
     }
 
     /// Linear-interpolation quantile (Hyndman-Fan type 7, as R and NumPy default)

@@ -1,0 +1,63 @@
+import Testing
+@testable import BenchCore
+
+@Suite struct StatisticsTests {
+    @Test func summaryOfOneToTen() {
+        let s = Summary((1...10).map(Double.init).shuffled())
+        #expect(s.count == 10)
+        #expect(s.min == 1 && s.max == 10)
+        #expect(s.median == 5.5)
+        #expect(s.p25 == 3.25)       // type 7: 1 + 0.25 * 9 = 3.25
+        #expect(s.p75 == 7.75)
+        #expect(abs(s.p5 - 1.45) < 1e-12)
+        #expect(s.mean == 5.5)
+        #expect(abs(s.stddev - 3.0276503540974917) < 1e-12)
+        #expect(s.mad == 2.5)        // |x - 5.5| = 0.5,0.5,1.5,1.5,...,4.5,4.5
+        #expect(s.outliers == 0)
+        // n = 10: P(B <= 1) = 11/1024 <= 2.5% < P(B <= 2): x(2)..x(9)
+        #expect(s.ciLow == 2 && s.ciHigh == 9)
+    }
+
+    @Test func tukeyOutliersAreCountedNotDropped() {
+        let s = Summary([1, 2, 3, 4, 5, 6, 7, 8, 9, 100])
+        #expect(s.outliers == 1)
+        #expect(s.max == 100)
+        #expect(s.count == 10)
+    }
+
+    @Test func medianIntervalRanks() {
+        #expect(Summary.medianCIRank(5) == 1)
+        #expect(Summary.medianCIRank(6) == 1)    // P(B = 0) = 1/64
+        #expect(Summary.medianCIRank(10) == 2)
+        #expect(Summary.medianCIRank(100) == 40) // the textbook x(40)..x(61)
+    }
+
+    @Test func smallSamplesUseMinMaxInterval() {
+        let s = Summary([3, 1, 2])
+        #expect(s.ciLow == 1 && s.ciHigh == 3)
+        #expect(Summary([7]).stddev == 0)
+    }
+
+    @Test func scalingMultipliesEveryStatistic() {
+        let s = Summary([1, 2, 3, 4]).scaled(by: 2)
+        #expect(s.median == 5 && s.max == 8 && s.min == 2 && s.count == 4)
+    }
+
+    @Test func linearFitRecoversALine() {
+        let x: [Double] = [1000, 2000, 4000, 8000]
+        let fit = LinearFit(x: x, y: x.map { 0.8 * $0 + 50 })
+        #expect(abs(fit.slope - 0.8) < 1e-12)
+        #expect(abs(fit.intercept - 50) < 1e-9)
+        #expect(abs(fit.rSquared - 1) < 1e-12)
+        let noisy = LinearFit(x: [1, 2, 3, 4], y: [1, 3, 2, 4])
+        #expect(noisy.rSquared < 1)
+    }
+
+    @Test func splitMixIsDeterministic() {
+        var a = SplitMix64(seed: 0), b = SplitMix64(seed: 0), c = SplitMix64(seed: 1)
+        let first = a.next()
+        #expect(first == 0xE220_A839_7B1D_CDAF)  // reference SplitMix64 output for seed 0
+        #expect(b.next() == first)
+        #expect(c.next() != first)
+    }
+}
