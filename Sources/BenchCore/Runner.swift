@@ -65,51 +65,53 @@ public final class Runner {
         try Runner.validate(parameters: options.parameters, for: suites)
         guard options.repetitions >= 1 else { throw BenchError.badInput("--repetitions must be at least 1") }
 
-        let cpu = options.cpu ?? Affinity.currentCPU()
-        try Affinity.pin(to: cpu)
-        let host = CPUDescription.host()
-        let kernel = TimingKernel(features: host.features)
-        if !host.features.invariantTSC {
-            progress.note("warning: no invariant TSC (CPUID.80000007H:EDX[8]); ticks may not be constant-rate")
-        }
-        let facts = EnvironmentRecord.hostFacts()
-        if facts.governor.hasPrefix("unknown") {
-            progress.note("note: frequency scaling state unknown (no cpufreq); core-cycle figures are estimates")
-        }
-
-        let tsc = TSCFrequency.determine(cpu: host, calibrationSeconds: options.quick ? 0.05 : 0.2)
-        let empty = Summary(kernel.emptyRegion(samples: 2000)).median
-        let ticksPerCycle = Runner.ticksPerCoreCycle(kernel)
+        if let cpu = options.cpu { try Affinity.pin(to: cpu) }  // a bad --cpu fails before any file exists
 
         let runId = options.runId ?? Runner.newRunId()
         let dir = options.outputRoot.appendingPathComponent(runId)
         let existed = FileManager.default.fileExists(atPath: dir.path)
         try AtomicFile.prepareDirectory(dir)
 
-        let env = EnvironmentRecord(
-            schemaVersion: CSVReporter.schemaVersion, runId: runId, toolVersion: ToolVersion.current,
-            gitCommit: EnvironmentRecord.gitCommit(),
-            date: ISO8601DateFormatter().string(from: Date()), commandLine: options.commandLine,
-            kernel: facts.kernel, hostname: facts.hostname, cpuVendor: host.vendor,
-            cpuFamily: host.family, cpuModel: host.model, cpuStepping: host.stepping,
-            cpuBrand: host.brand, microcode: host.microcode, hypervisor: host.hypervisorVendor,
-            features: Dictionary(uniqueKeysWithValues: host.features.list),
-            xcr0: host.xcr0.map { "0x" + String($0, radix: 16) },
-            xsaveStandardSize: host.xsave.map { $0.standardSize(for: $0.enabledMask) },
-            xsaveCompactedSize: host.xsave.map { $0.compactedSize(for: $0.enabledMask) },
-            tscHz: tsc.hz, tscMethod: tsc.method.rawValue, tscCalibratedHz: tsc.calibratedHz,
-            ticksPerCoreCycle: ticksPerCycle,
-            ticksPerCoreCycleMethod: "dependent 64-bit ADD chain, 1 add per core cycle (estimate; no PMU)",
-            emptyRegionTicksMedian: empty, migrationProbe: kernel.migrationProbe, pinnedCPU: cpu,
-            onlineCPUs: facts.onlineCPUs, governor: facts.governor, smt: facts.smt,
-            swiftVersion: EnvironmentRecord.swiftVersion, quick: options.quick,
-            repetitions: options.repetitions, seed: options.seed,
-            hostFingerprint: EnvironmentRecord.fingerprint(cpu: host, onlineCPUs: facts.onlineCPUs))
-
         var files: [String] = []
         var finished: [String] = []
+        let env: EnvironmentRecord
         do {
+            let cpu = options.cpu ?? Affinity.currentCPU()
+            try Affinity.pin(to: cpu)
+            let host = CPUDescription.host()
+            let kernel = TimingKernel(features: host.features)
+            if !host.features.invariantTSC {
+                progress.note("warning: no invariant TSC (CPUID.80000007H:EDX[8]); ticks may not be constant-rate")
+            }
+            let facts = EnvironmentRecord.hostFacts()
+            if facts.governor.hasPrefix("unknown") {
+                progress.note("note: frequency scaling state unknown (no cpufreq); core-cycle figures are estimates")
+            }
+            let tsc = TSCFrequency.determine(cpu: host, calibrationSeconds: options.quick ? 0.05 : 0.2)
+            let empty = Summary(kernel.emptyRegion(samples: 2000)).median
+            let ticksPerCycle = Runner.ticksPerCoreCycle(kernel)
+
+            env = EnvironmentRecord(
+                schemaVersion: CSVReporter.schemaVersion, runId: runId, toolVersion: ToolVersion.current,
+                gitCommit: EnvironmentRecord.gitCommit(),
+                date: ISO8601DateFormatter().string(from: Date()), commandLine: options.commandLine,
+                kernel: facts.kernel, hostname: facts.hostname, cpuVendor: host.vendor,
+                cpuFamily: host.family, cpuModel: host.model, cpuStepping: host.stepping,
+                cpuBrand: host.brand, microcode: host.microcode, hypervisor: host.hypervisorVendor,
+                features: Dictionary(uniqueKeysWithValues: host.features.list),
+                xcr0: host.xcr0.map { "0x" + String($0, radix: 16) },
+                xsaveStandardSize: host.xsave.map { $0.standardSize(for: $0.enabledMask) },
+                xsaveCompactedSize: host.xsave.map { $0.compactedSize(for: $0.enabledMask) },
+                tscHz: tsc.hz, tscMethod: tsc.method.rawValue, tscCalibratedHz: tsc.calibratedHz,
+                ticksPerCoreCycle: ticksPerCycle,
+                ticksPerCoreCycleMethod: "dependent 64-bit ADD chain, 1 add per core cycle (estimate; no PMU)",
+                emptyRegionTicksMedian: empty, migrationProbe: kernel.migrationProbe, pinnedCPU: cpu,
+                onlineCPUs: facts.onlineCPUs, governor: facts.governor, smt: facts.smt,
+                swiftVersion: EnvironmentRecord.swiftVersion, quick: options.quick,
+                repetitions: options.repetitions, seed: options.seed,
+                hostFingerprint: EnvironmentRecord.fingerprint(cpu: host, onlineCPUs: facts.onlineCPUs))
             try env.write(to: dir)
+
             for suite in suites {
                 let params = options.parameters.filter { k, _ in suite.parameters.contains { $0.name == k } }
                 var rows: [ResultRow] = []
@@ -123,8 +125,7 @@ public final class Runner {
                         parameters: params, declared: suite.parameters)
                     var timer = ResultRow.timing(
                         suite.name, "_timer", metric: "empty_region",
-                        TimingSamples(perOp: kernel.emptyRegion(samples: 1000), inner: 1,
-                                    shortRegions: [], longRegions: [], migrationsDropped: 0),
+                        TimingSamples(perOp: kernel.emptyRegion(samples: 1000)),
                         note: "lfence;rdtsc;lfence x2 with nothing between; cancelled by differencing, not subtracted")
                     timer.gate = .info  // a property of the machine, quantised to the TSC step
                     var result = try suite.run(ctx)
@@ -141,11 +142,12 @@ public final class Runner {
             }
         } catch {
             progress.clear()
-            if finished.isEmpty && !existed {
-                try? FileManager.default.removeItem(at: dir)
-            } else if case BenchError.interrupted = error {
-                FileHandle.standardError.write(Data(
-                    "interrupted: kept \(finished.joined(separator: ", ")) in \(dir.path); the unfinished suite was discarded\n".utf8))
+            if finished.isEmpty && !existed { try? FileManager.default.removeItem(at: dir) }
+            if case BenchError.interrupted = error {
+                let kept = finished.isEmpty
+                    ? "no suite had finished; nothing was kept"
+                    : "kept \(finished.joined(separator: ", ")) in \(dir.path); the unfinished suite was discarded"
+                FileHandle.standardError.write(Data("interrupted: \(kept)\n".utf8))
             }
             throw error
         }

@@ -26,6 +26,10 @@ public struct TSCFrequency: Sendable, Codable, Equatable {
 
     public var nsPerTick: Double { 1e9 / hz }
 
+    public init(hz: Double, method: Method, calibratedHz: Double) {
+        self.hz = hz; self.method = method; self.calibratedHz = calibratedHz
+    }
+
     /// Picks the most authoritative figure the host offers, cross-checked
     /// against a calibration: a source that disagrees with it by more than
     /// 0.5% is ignored.  `calibrationSeconds` bounds the calibration time.
