@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what building, testing and plotting need and are missing:
+#   - libnuma-dev and pkg-config (Debian/Ubuntu, through apt-get; sudo when not root)
+#   - a Python virtual environment in .venv with tools/requirements.txt (matplotlib)
+# Safe to run again: it only installs what is absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+if ! pkg-config --exists numa 2>/dev/null && [ ! -e /usr/include/numa.h ]; then need+=(libnuma-dev); fi
+if ((${#need[@]})); then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "install-deps: missing ${need[*]} and no apt-get here; install them with your package manager" >&2
+        exit 1
+    fi
+    echo "install-deps: installing ${need[*]}" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+if ! .venv/bin/python -c 'import matplotlib' >/dev/null 2>&1; then
+    echo "install-deps: creating .venv with $(tr '\n' ' ' < tools/requirements.txt)" >&2
+    if ! python3 -m venv .venv >/dev/null 2>&1; then
+        # Debian's system Python keeps venv in a separate package.
+        sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-venv >/dev/null
+        python3 -m venv .venv
+    fi
+    .venv/bin/pip install -q --disable-pip-version-check -r tools/requirements.txt
+fi
