@@ -1,1 +1,121 @@
 import BenchCore
+import Foundation
+
+/// The comparison of two result folders: every row's verdict, the warnings,
+/// and the exit status a CI job acts on.
+public struct ComparisonReport: Sendable {
+    public var baseline: RunInfo
+    public var current: RunInfo
+    public var baselinePath: String
+    public var currentPath: String
+    public var options: CompareOptions
+    /// Sorted by suite, then name.
+    public var rows: [RowComparison]
+    /// Suites present on one side only (their rows are also in `rows`).
+    public var suitesOnlyInBaseline: [String]
+    public var suitesOnlyInCurrent: [String]
+    public var warnings: [String]
+
+    /// Rows per verdict.
+    public var counts: [Verdict: Int] {
+        var c: [Verdict: Int] = [:]
+        for r in rows { c[r.verdict, default: 0] += 1 }
+        return c
+    }
+
+    /// Gated rows per verdict (what the exit status is decided on).
+    public func gatedCount(_ v: Verdict) -> Int { rows.filter { $0.gated && $0.verdict == v }.count }
+
+    /// 2 when a gated row regressed; else 3 when `failOnInconclusive` and a
+    /// gated row is inconclusive; else 0.  Rows on one side only never fail.
+    public var exitStatus: ExitStatus {
+        if gatedCount(.regressed) > 0 { return .regression }
+        if options.failOnInconclusive && gatedCount(.inconclusive) > 0 { return .inconclusive }
+        return .ok
+    }
+}
+
+/// `benchmark compare`: reads two result folders and decides per row.
+public enum Comparison {
+    /// Reads both folders and compares them.  Throws `BenchError.baseline`
+    /// (exit 4) for an unreadable or incompatible folder or a host mismatch
+    /// without `allowHostMismatch`; `BenchError.badInput` for a missing
+    /// current folder or bad options.
+    public static func run(baseline: URL, current: URL, options: CompareOptions) throws -> ComparisonReport {
+        try options.validate()
+        let b = try ResultFolder.read(baseline, label: "baseline")
+        let c = try ResultFolder.read(current, label: "current")
+        return try compare(b, c, options: options)
+    }
+
+    /// Compares two folders already read.
+    public static func compare(_ b: ResultFolder, _ c: ResultFolder, options: CompareOptions) throws -> ComparisonReport {
+        var warnings: [String] = []
+        if b.info.hostFingerprint != c.info.hostFingerprint {
+            let what = "host fingerprints differ: baseline '\(b.info.hostFingerprint)', current '\(c.info.hostFingerprint)'"
+            guard options.allowHostMismatch else {
+                throw BenchError.baseline("\(what); timings are not comparable (pass --allow-host-mismatch to compare anyway)")
+            }
+            warnings.append(what + " (--allow-host-mismatch)")
+        }
+        if b.info.swiftVersion != c.info.swiftVersion {
+            warnings.append("toolchains differ: baseline Swift \(b.info.swiftVersion ?? "?"), current Swift \(c.info.swiftVersion ?? "?")")
+        }
+        if let bq = b.info.quick, let cq = c.info.quick, bq != cq {
+            warnings.append("baseline \(bq ? "is" : "is not") a --quick run, current \(cq ? "is" : "is not"): timing distributions differ in sample counts")
+        }
+
+        let bRows = Dictionary(grouping: b.rows, by: \.key)
+        let cRows = Dictionary(grouping: c.rows, by: \.key)
+        var out: [RowComparison] = []
+        for key in Set(bRows.keys).union(cRows.keys) {
+            switch (bRows[key], cRows[key]) {
+            case let (bs?, cs?):
+                out.append(VerdictRules.compare(baseline: bs, current: cs, options: options))
+            case let (bs?, nil):
+                out.append(oneSided(bs, .onlyInBaseline))
+            case let (nil, cs?):
+                out.append(oneSided(cs, .onlyInCurrent))
+            case (nil, nil):
+                break
+            }
+        }
+        out.sort { ($0.suite, $0.name) < ($1.suite, $1.name) }
+
+        let timing = out.filter { $0.gate == .timing && !$0.baselineValues.isEmpty && !$0.currentValues.isEmpty
+            && ($0.verdict != .onlyInBaseline && $0.verdict != .onlyInCurrent) }
+        if let fewest = timing.map({ min($0.baselineValues.count, $0.currentValues.count) }).min(),
+           fewest < options.recommendedRepetitions {
+            let bReps = timing.map(\.baselineValues.count).min()!, cReps = timing.map(\.currentValues.count).min()!
+            warnings.append("timing rows have as few as \(bReps) baseline and \(cReps) current repetitions; "
+                + "\(options.recommendedRepetitions) or more each are recommended (run with --repetitions \(options.recommendedRepetitions)); "
+                + "with fewer than 4 each no change can be significant at alpha 0.05")
+        }
+        for key in options.thresholdOverrides.keys.sorted() where !out.contains(where: { r in
+            key == r.suite || key == "\(r.suite)/\(r.metric)" || key == "\(r.suite)/\(r.benchmark)/\(r.metric)"
+        }) {
+            warnings.append("--threshold-for \(key) matches no row")
+        }
+
+        return ComparisonReport(
+            baseline: b.info, current: c.info, baselinePath: b.url.path, currentPath: c.url.path,
+            options: options, rows: out,
+            suitesOnlyInBaseline: Set(b.suites).subtracting(c.suites).sorted(),
+            suitesOnlyInCurrent: Set(c.suites).subtracting(b.suites).sorted(),
+            warnings: warnings)
+    }
+
+    static func oneSided(_ rows: [StoredRow], _ verdict: Verdict) -> RowComparison {
+        let r = rows.first!
+        let values = rows.filter { $0.status == .ok }.compactMap(\.value)
+        return RowComparison(
+            key: r.key, name: r.displayName, suite: r.suite, benchmark: r.benchmark, metric: r.metric,
+            gate: r.gate, unit: r.unit, verdict: verdict,
+            gated: false,
+            baselineValues: verdict == .onlyInBaseline ? values : [],
+            currentValues: verdict == .onlyInCurrent ? values : [],
+            baselineMedian: verdict == .onlyInBaseline ? VerdictRules.median(values) : nil,
+            currentMedian: verdict == .onlyInCurrent ? VerdictRules.median(values) : nil,
+            relativeChange: nil, pValue: nil, thresholdPercent: nil, detail: "")
+    }
+}

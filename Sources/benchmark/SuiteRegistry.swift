@@ -27,12 +27,13 @@ enum SuiteRegistry {
 
 /// The reporters `--format` can select; CSV is always written.
 enum ReporterRegistry {
-    static let formats = ["csv"]
+    static let formats = ["csv", "json"]
 
     static func make(_ formats: [String]) throws -> [Reporter] {
         var reporters: [Reporter] = [CSVReporter()]
         for f in formats where f != "csv" {
             switch f {
+            case "json": reporters.append(GoogleBenchmarkJSONReporter())
             default:
                 throw BenchError.badInput("unknown format '\(f)' (known: \(ReporterRegistry.formats.joined(separator: ", ")))")
             }

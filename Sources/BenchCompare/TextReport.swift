@@ -1,0 +1,110 @@
+import BenchCore
+import Foundation
+
+/// The stdout report of `benchmark compare`: what was compared, warnings,
+/// verdict counts, every row that is not `unchanged`, and the result line.
+public enum TextReport {
+    public static func render(_ r: ComparisonReport) -> String {
+        var out = ""
+        out += "baseline: \(r.baselinePath) (\(ReportText.runLine(r.baseline)))\n"
+        out += "current:  \(r.currentPath) (\(ReportText.runLine(r.current)))\n"
+        out += "host:     \(r.current.hostFingerprint)\n"
+        out += "rule:     \(ReportText.rule(r.options))\n"
+        for w in r.warnings { out += "warning: \(w)\n" }
+        out += "\nverdicts: \(ReportText.counts(r))\n"
+
+        let (gatedRows, infoRows, missing) = ReportText.sections(r)
+        if !gatedRows.isEmpty {
+            out += "\n" + table(gatedRows, r.options)
+        }
+        for s in r.suitesOnlyInBaseline { out += "suite \(s): only in baseline\n" }
+        for s in r.suitesOnlyInCurrent { out += "suite \(s): only in current\n" }
+        if !missing.isEmpty {
+            out += "\nrows on one side only (not gated):\n"
+            for m in missing { out += "  \(m.verdict.rawValue): \(m.name)\n" }
+        }
+        if !infoRows.isEmpty {
+            out += "\nreported, not gated (info):\n" + table(infoRows, r.options)
+        }
+        out += "\nresult: \(ReportText.result(r))\n"
+        return out
+    }
+
+    static func table(_ rows: [RowComparison], _ o: CompareOptions) -> String {
+        let header = ["verdict", "row", "baseline", "current", "change", "p", "reps", "detail"]
+        let body = rows.map { ReportText.cells($0, o) }
+        var widths = header.map(\.count)
+        for line in body { for (i, c) in line.enumerated() where i < header.count - 1 { widths[i] = max(widths[i], c.count) } }
+        func render(_ cells: [String]) -> String {
+            "  " + cells.enumerated().map { i, c in
+                i == cells.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
+        }
+        return render(header) + body.map(render).joined()
+    }
+}
+
+/// Text pieces shared by the stdout and markdown reports.
+enum ReportText {
+    static func runLine(_ i: RunInfo) -> String {
+        var parts = ["run \(i.runId)"]
+        if let d = i.date { parts.append(d) }
+        if let g = i.gitCommit { parts.append("git \(g)") }
+        if let s = i.swiftVersion { parts.append("Swift \(s)") }
+        if i.quick == true { parts.append("quick") }
+        return parts.joined(separator: ", ")
+    }
+
+    static func rule(_ o: CompareOptions) -> String {
+        let test = o.kolmogorovSmirnov ? "the smaller p of Mann-Whitney U and Kolmogorov-Smirnov" : "Mann-Whitney U"
+        var overrides = ""
+        if !o.thresholdOverrides.isEmpty {
+            overrides = " (" + o.thresholdOverrides.sorted { $0.key < $1.key }
+                .map { "\($0.key) \(Format.number($0.value))%" }.joined(separator: ", ") + ")"
+        }
+        let timing = o.onlyExact ? "timing rows are compared but not gated (--only-exact)"
+            : "timing rows regress when the median of repetition medians moves by more than "
+            + "\(Format.number(o.thresholdPercent))%\(overrides) the worse way and \(test) over the repetition medians gives p < \(Format.number(o.alpha))"
+        return "exact rows must be equal; \(timing); info rows are not gated"
+    }
+
+    static func counts(_ r: ComparisonReport) -> String {
+        let c = r.counts
+        return Verdict.allCases.map { "\(c[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ")
+    }
+
+    /// Rows worth listing: gated or gate-able rows that are not unchanged,
+    /// info rows, and rows on one side only (outside wholly missing suites).
+    static func sections(_ r: ComparisonReport) -> (gated: [RowComparison], info: [RowComparison], missing: [RowComparison]) {
+        let wholeSuites = Set(r.suitesOnlyInBaseline + r.suitesOnlyInCurrent)
+        let listed = r.rows.filter { ![.unchanged, .info, .onlyInBaseline, .onlyInCurrent].contains($0.verdict) }
+        let info = r.rows.filter { $0.verdict == .info }
+        let missing = r.rows.filter {
+            ($0.verdict == .onlyInBaseline || $0.verdict == .onlyInCurrent) && !wholeSuites.contains($0.suite)
+        }
+        return (listed, info, missing)
+    }
+
+    /// verdict, row, baseline, current, change, p, reps, detail.
+    static func cells(_ c: RowComparison, _ o: CompareOptions) -> [String] {
+        let verdict = c.verdict.rawValue + (c.gated || c.verdict == .info ? "" : " (not gated)")
+        return [verdict, c.name, Format.value(c.baselineMedian, unit: c.unit),
+                Format.value(c.currentMedian, unit: c.unit),
+                c.relativeChange.map(Format.percent) ?? "-", c.pValue.map(Format.p) ?? "-",
+                "\(c.baselineValues.count)v\(c.currentValues.count)", c.detail]
+    }
+
+    static func result(_ r: ComparisonReport) -> String {
+        let status = r.exitStatus
+        switch status {
+        case .regression:
+            return "FAIL: \(r.gatedCount(.regressed)) gated row(s) regressed (exit \(status.rawValue))"
+        case .inconclusive:
+            return "INCONCLUSIVE: \(r.gatedCount(.inconclusive)) gated row(s) need more repetitions (exit \(status.rawValue))"
+        default:
+            let inc = r.gatedCount(.inconclusive)
+            return "PASS: no gated row regressed" + (inc > 0 ? "; \(inc) inconclusive (not failing without --fail-on-inconclusive)" : "")
+                + " (exit \(status.rawValue))"
+        }
+    }
+}

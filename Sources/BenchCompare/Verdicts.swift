@@ -1,0 +1,182 @@
+import BenchCore
+import Foundation
+
+/// The outcome for one row (suite x benchmark x params x metric).
+public enum Verdict: String, Sendable, CaseIterable {
+    /// Timing: worse by more than the threshold and significant.
+    /// Exact: the figure or its status differs.
+    case regressed
+    /// Timing: better by more than the threshold and significant.
+    case improved
+    /// Timing: within the threshold (significant or not).  Exact: equal.
+    case unchanged
+    /// Timing: beyond the threshold but not significant, or too few
+    /// repetitions to test: collect more runs.
+    case inconclusive
+    /// An `info` row: shown, never gated.
+    case info
+    case onlyInBaseline = "only in baseline"
+    case onlyInCurrent = "only in current"
+}
+
+/// One matched (or unmatched) row and its verdict.
+public struct RowComparison: Sendable {
+    public var key: String
+    /// `suite/benchmark/params/metric`.
+    public var name: String
+    public var suite: String
+    public var benchmark: String
+    public var metric: String
+    public var gate: GateClass
+    public var unit: String
+    public var verdict: Verdict
+    /// Whether the verdict counts towards the exit status.
+    public var gated: Bool
+    /// Values of the ok repetitions (repetition medians for timing rows), in `unit`.
+    public var baselineValues: [Double]
+    public var currentValues: [Double]
+    /// Median of `baselineValues` / `currentValues`; nil when empty.
+    public var baselineMedian: Double?
+    public var currentMedian: Double?
+    /// (current - baseline) / |baseline| of the medians; nil when not computable.
+    public var relativeChange: Double?
+    /// Two-sided p-value of the test (the smaller of Mann-Whitney U and,
+    /// when asked, Kolmogorov-Smirnov); nil when not tested.
+    public var pValue: Double?
+    /// Practical threshold applied, in percent (timing rows).
+    public var thresholdPercent: Double?
+    /// Why: "p 0.0079 < 0.05, +10.2% > 5%", "status ok -> error", ...
+    public var detail: String
+}
+
+/// Decides verdicts for matched rows.
+enum VerdictRules {
+    static func median(_ v: [Double]) -> Double? {
+        v.isEmpty ? nil : Summary.quantile(v.sorted(), 0.5)
+    }
+
+    static func relativeChange(_ base: Double?, _ cur: Double?) -> Double? {
+        guard let base, let cur else { return nil }
+        if base == cur { return 0 }
+        guard base != 0 else { return nil }
+        return (cur - base) / abs(base)
+    }
+
+    static func statusText(_ rows: [StoredRow]) -> String {
+        let statuses = Set(rows.map(\.status.rawValue)).sorted()
+        return statuses.joined(separator: "+")
+    }
+
+    /// Compares one key's rows from both sides.  Preconditions: both
+    /// arrays non-empty and of one key.
+    static func compare(baseline: [StoredRow], current: [StoredRow], options: CompareOptions) -> RowComparison {
+        let first = current.first!
+        // The baseline's gate class rules: the baseline is the contract.
+        let gate = baseline.first!.gate
+        let bValues = baseline.filter { $0.status == .ok }.compactMap(\.value)
+        let cValues = current.filter { $0.status == .ok }.compactMap(\.value)
+        var result = RowComparison(
+            key: first.key, name: first.displayName, suite: first.suite, benchmark: first.benchmark,
+            metric: first.metric, gate: gate,
+            unit: baseline.first!.unit, verdict: .unchanged, gated: false,
+            baselineValues: bValues, currentValues: cValues,
+            baselineMedian: median(bValues), currentMedian: median(cValues),
+            relativeChange: relativeChange(median(bValues), median(cValues)),
+            pValue: nil, thresholdPercent: nil, detail: "")
+        var notes: [String] = []
+        if gate != first.gate { notes.append("gate class changed: \(gate.rawValue) -> \(first.gate.rawValue)") }
+
+        switch gate {
+        case _ where baseline.first!.unit != first.unit:
+            // Figures in different units cannot be compared.
+            result.gated = gate != .info
+            result.verdict = gate == .info ? .info : .regressed
+            result.relativeChange = nil
+            notes.append("unit changed: \(baseline.first!.unit) -> \(first.unit)")
+        case .info:
+            result.verdict = .info
+            result.gated = false
+        case .exact:
+            result.gated = true
+            result.verdict = exactVerdict(baseline, current, options: options, notes: &notes)
+        case .timing:
+            result.gated = !options.onlyExact
+            timingVerdict(&result, baseline, current, options: options, notes: &notes)
+        }
+        result.detail = notes.joined(separator: "; ")
+        return result
+    }
+
+    /// Exact rows: every repetition on both sides must have the same status
+    /// and value (within `exactRelativeTolerance`).
+    static func exactVerdict(_ baseline: [StoredRow], _ current: [StoredRow], options: CompareOptions,
+                             notes: inout [String]) -> Verdict {
+        let bStatus = statusText(baseline), cStatus = statusText(current)
+        if bStatus != cStatus {
+            notes.append("status \(bStatus) -> \(cStatus)")
+            return .regressed
+        }
+        let all = (baseline + current).compactMap(\.value)
+        guard let reference = all.first else { return .unchanged }
+        let tolerance = options.exactRelativeTolerance * max(1, abs(reference))
+        if all.contains(where: { abs($0 - reference) > tolerance }) {
+            let b = Set(baseline.compactMap(\.value)).sorted().map(Format.number).joined(separator: ", ")
+            let c = Set(current.compactMap(\.value)).sorted().map(Format.number).joined(separator: ", ")
+            notes.append(b == c ? "values differ between repetitions: \(b)" : "exact figure changed: \(b) -> \(c)")
+            return .regressed
+        }
+        return .unchanged
+    }
+
+    /// Timing rows: significance over repetition medians plus the practical threshold.
+    static func timingVerdict(_ r: inout RowComparison, _ baseline: [StoredRow], _ current: [StoredRow],
+                              options: CompareOptions, notes: inout [String]) {
+        let threshold = options.threshold(for: baseline.first!)
+        r.thresholdPercent = threshold
+        let b = r.baselineValues, c = r.currentValues
+        let badB = baseline.count - b.count, badC = current.count - c.count
+        if badB > 0 || badC > 0 {
+            notes.append("not ok: \(badB) of \(baseline.count) baseline, \(badC) of \(current.count) current repetitions")
+        }
+        guard !b.isEmpty, !c.isEmpty else {
+            let bStatus = statusText(baseline), cStatus = statusText(current)
+            if b.isEmpty && c.isEmpty {
+                if bStatus != cStatus { notes.append("status \(bStatus) -> \(cStatus)") }
+                r.verdict = bStatus == cStatus ? .unchanged : .regressed
+            } else {
+                notes.append("status \(bStatus) -> \(cStatus)")
+                r.verdict = c.isEmpty ? .regressed : .improved
+            }
+            return
+        }
+        guard let change = r.relativeChange else {
+            notes.append("baseline median is 0; relative change undefined")
+            r.verdict = .inconclusive
+            return
+        }
+        var p: Double? = nil
+        if b.count >= 2 && c.count >= 2 {
+            var pv = RankTests.mannWhitneyU(b, c).p
+            if options.kolmogorovSmirnov { pv = min(pv, RankTests.kolmogorovSmirnov(b, c).p) }
+            p = pv
+        }
+        r.pValue = p
+        let percent = change * 100
+        let beyond = abs(percent) > threshold
+        let significant = p.map { $0 < options.alpha } ?? false
+        let pText = p.map { "p \(Format.p($0)) \($0 < options.alpha ? "<" : ">=") \(Format.number(options.alpha))" }
+            ?? "untested (\(b.count) vs \(c.count) repetitions; 2 or more each needed)"
+        let changeText = "\(Format.percent(change)) \(beyond ? ">" : "<=") \(Format.number(threshold))%"
+        if !beyond {
+            r.verdict = .unchanged
+        } else if significant {
+            let worse = (Direction(unit: r.unit) == .lowerIsBetter) == (change > 0)
+            r.verdict = worse ? .regressed : .improved
+        } else {
+            r.verdict = .inconclusive
+        }
+        if r.verdict != .unchanged || significant {
+            notes.insert("\(changeText), \(pText)", at: 0)
+        }
+    }
+}

@@ -1,0 +1,163 @@
+import BenchCompare
+@testable import BenchCore
+import Foundation
+import Testing
+
+@Suite struct CompareVerdictTests {
+    func compare(_ base: [ResultRow], _ cur: [ResultRow], _ configure: (inout CompareOptions) -> Void = { _ in })
+        throws -> ComparisonReport {
+        let root = Fixture.tempDir()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let b = try Fixture.folder(root, "base", base)
+        let c = try Fixture.folder(root, "cur", cur)
+        var o = CompareOptions()
+        configure(&o)
+        return try Comparison.run(baseline: b, current: c, options: o)
+    }
+
+    func row(_ r: ComparisonReport, _ name: String) -> RowComparison? { r.rows.first { $0.name == name } }
+
+    @Test func unchangedRerunPasses() throws {
+        let r = try compare(Fixture.timing("t", Fixture.steady) + Fixture.exact("x", 8192),
+                            Fixture.timing("t", Fixture.steadyAgain) + Fixture.exact("x", 8192))
+        #expect(r.exitStatus == .ok)
+        #expect(row(r, "s/t/op")?.verdict == .unchanged)
+        #expect(row(r, "s/x/size")?.verdict == .unchanged)
+        #expect(r.warnings.isEmpty)
+    }
+
+    @Test func exactMismatchIsARegression() throws {
+        let r = try compare(Fixture.exact("x", 8192), Fixture.exact("x", 11008))
+        #expect(row(r, "s/x/size")?.verdict == .regressed)
+        #expect(row(r, "s/x/size")?.detail.contains("8192 -> 11008") == true)
+        #expect(r.exitStatus == .regression)
+        #expect(r.exitStatus.rawValue == 2)
+    }
+
+    @Test func exactStatusChangeIsARegression() throws {
+        var skipped = Fixture.exact("x", 8192)
+        for i in skipped.indices { skipped[i].status = .skipped; skipped[i].value = nil }
+        let r = try compare(Fixture.exact("x", 8192), skipped)
+        #expect(row(r, "s/x/size")?.verdict == .regressed)
+        #expect(r.exitStatus == .regression)
+    }
+
+    @Test func tenPercentSlowerWithClearSeparationRegresses() throws {
+        let r = try compare(Fixture.timing("t", Fixture.steady), Fixture.timing("t", Fixture.tenPercentSlower))
+        let t = try #require(row(r, "s/t/op"))
+        #expect(t.verdict == .regressed)
+        #expect(abs(t.pValue! - 2.0 / 252.0) < 1e-12)
+        #expect(abs(t.relativeChange! - 0.0999) < 0.001)
+        #expect(r.exitStatus == .regression)
+    }
+
+    @Test func tenPercentFasterImproves() throws {
+        let r = try compare(Fixture.timing("t", Fixture.tenPercentSlower), Fixture.timing("t", Fixture.steady))
+        #expect(row(r, "s/t/op")?.verdict == .improved)
+        #expect(r.exitStatus == .ok)
+    }
+
+    @Test func higherIsBetterForRatesOverTime() throws {
+        let r = try compare(Fixture.timing("bw", unit: "bytes/tick", Fixture.tenPercentSlower),
+                            Fixture.timing("bw", unit: "bytes/tick", Fixture.steady))
+        #expect(row(r, "s/bw/op")?.verdict == .regressed)
+        #expect(Direction(unit: "bytes/tick") == .higherIsBetter)
+        #expect(Direction(unit: "MHz") == .higherIsBetter)
+        #expect(Direction(unit: "ticks") == .lowerIsBetter)
+        #expect(Direction(unit: "bytes") == .lowerIsBetter)
+        #expect(Direction(unit: "ticks/op") == .lowerIsBetter)
+    }
+
+    @Test func significantButBelowThresholdIsUnchanged() throws {
+        let r = try compare(Fixture.timing("t", Fixture.steady), Fixture.timing("t", Fixture.steady.map { $0 * 1.02 }))
+        let t = try #require(row(r, "s/t/op"))
+        #expect(t.pValue! < 0.05)
+        #expect(t.verdict == .unchanged)
+    }
+
+    @Test func beyondThresholdWithoutSignificanceIsInconclusive() throws {
+        let noisy: [Double] = [900, 1300, 1150, 1250, 950]
+        let r = try compare(Fixture.timing("t", Fixture.steady), Fixture.timing("t", noisy))
+        let t = try #require(row(r, "s/t/op"))
+        #expect(t.verdict == .inconclusive)
+        #expect(r.exitStatus == .ok)
+        let strict = try compare(Fixture.timing("t", Fixture.steady), Fixture.timing("t", noisy)) {
+            $0.failOnInconclusive = true
+        }
+        #expect(strict.exitStatus == .inconclusive)
+        #expect(strict.exitStatus.rawValue == 3)
+    }
+
+    @Test func tooFewRepetitionsAreInconclusiveAndWarned() throws {
+        let r = try compare(Fixture.timing("t", [1000, 1001, 1002]), Fixture.timing("t", [1200, 1201, 1202]))
+        #expect(row(r, "s/t/op")?.verdict == .inconclusive)
+        #expect(r.warnings.contains { $0.contains("5 or more") })
+        let one = try compare(Fixture.timing("t", [1000]), Fixture.timing("t", [1200]))
+        #expect(row(one, "s/t/op")?.verdict == .inconclusive)
+        #expect(row(one, "s/t/op")?.pValue == nil)
+    }
+
+    @Test func thresholdOverridesApplyMostSpecificFirst() throws {
+        let base = Fixture.timing("t", Fixture.steady), cur = Fixture.timing("t", Fixture.tenPercentSlower)
+        let suiteWide = try compare(base, cur) { $0.thresholdOverrides["s"] = 20 }
+        #expect(row(suiteWide, "s/t/op")?.verdict == .unchanged)
+        let specific = try compare(base, cur) {
+            $0.thresholdOverrides["s"] = 20
+            $0.thresholdOverrides["s/t/op"] = 5
+        }
+        #expect(row(specific, "s/t/op")?.verdict == .regressed)
+        let unknown = try compare(base, cur) { $0.thresholdOverrides["nope/op"] = 5 }
+        #expect(unknown.warnings.contains { $0.contains("nope/op") })
+        #expect(try CompareOptions.parseOverride("s/t/op=10").percent == 10)
+        #expect(throws: BenchError.self) { try CompareOptions.parseOverride("s/t/op") }
+        #expect(throws: BenchError.self) { try CompareOptions.parseOverride("a/b/c/d=1") }
+        #expect(throws: BenchError.self) { try CompareOptions.parseOverride("s=-1") }
+    }
+
+    @Test func onlyExactReportsTimingWithoutGatingIt() throws {
+        let r = try compare(Fixture.timing("t", Fixture.steady) + Fixture.exact("x", 64),
+                            Fixture.timing("t", Fixture.tenPercentSlower) + Fixture.exact("x", 64)) {
+            $0.onlyExact = true
+        }
+        let t = try #require(row(r, "s/t/op"))
+        #expect(t.verdict == .regressed)
+        #expect(!t.gated)
+        #expect(r.exitStatus == .ok)
+    }
+
+    @Test func infoRowsAreShownNeverGated() throws {
+        let r = try compare(Fixture.info("d", 10), Fixture.info("d", 50))
+        let d = try #require(row(r, "s/d/derived"))
+        #expect(d.verdict == .info)
+        #expect(!d.gated)
+        #expect(r.exitStatus == .ok)
+        #expect(TextReport.render(r).contains("s/d/derived"))
+    }
+
+    @Test func rowsOnOneSideOnlyAreListed() throws {
+        let r = try compare(Fixture.exact("x", 1) + Fixture.exact("gone", 2),
+                            Fixture.exact("x", 1) + Fixture.exact("new", 3))
+        #expect(row(r, "s/gone/size")?.verdict == .onlyInBaseline)
+        #expect(row(r, "s/new/size")?.verdict == .onlyInCurrent)
+        #expect(r.exitStatus == .ok)
+        let text = TextReport.render(r)
+        #expect(text.contains("only in baseline: s/gone/size"))
+        #expect(text.contains("only in current: s/new/size"))
+    }
+
+    @Test func wholeSuiteOnOneSideIsNamed() throws {
+        let r = try compare(Fixture.exact("x", 1) + Fixture.exact("y", 2, suite: "other"), Fixture.exact("x", 1))
+        #expect(r.suitesOnlyInBaseline == ["other"])
+        #expect(TextReport.render(r).contains("suite other: only in baseline"))
+    }
+
+    @Test func reportsStateTheResult() throws {
+        let r = try compare(Fixture.timing("t", Fixture.steady), Fixture.timing("t", Fixture.tenPercentSlower))
+        let text = TextReport.render(r)
+        #expect(text.contains("verdicts: 1 regressed"))
+        #expect(text.contains("FAIL"))
+        let md = MarkdownReport.render(r)
+        #expect(md.hasPrefix("## Benchmark comparison"))
+        #expect(md.contains("| regressed | `s/t/op` |"))
+    }
+}

@@ -1,0 +1,169 @@
+import BenchCompare
+@testable import BenchCore
+import Foundation
+import Testing
+
+/// Damaged, missing and incompatible folders end in `BenchError.baseline` (exit 4).
+@Suite struct ResultFolderTests {
+    func expectStatus(_ status: BenchCore.ExitStatus, containing text: String? = nil, _ body: () throws -> Void) {
+        do {
+            try body()
+            Issue.record("expected a BenchError with status \(status)")
+        } catch let e as BenchError {
+            #expect(e.status == status, "\(e)")
+            if let text { #expect(e.description.contains(text), "\(e)") }
+            #expect(!e.description.contains("\n"))
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+
+    func pair(_ damage: (URL) throws -> Void) throws -> (URL, URL, URL) {
+        let root = Fixture.tempDir()
+        let b = try Fixture.folder(root, "base", Fixture.timing("t", Fixture.steady) + Fixture.exact("x", 64))
+        let c = try Fixture.folder(root, "cur", Fixture.timing("t", Fixture.steady) + Fixture.exact("x", 64))
+        try damage(b)
+        return (root, b, c)
+    }
+
+    func run(_ b: URL, _ c: URL, _ o: CompareOptions = CompareOptions()) throws {
+        _ = try Comparison.run(baseline: b, current: c, options: o)
+    }
+
+    @Test func readsWhatTheReporterWrote() throws {
+        let (root, b, _) = try pair { _ in }
+        defer { try? FileManager.default.removeItem(at: root) }
+        let f = try ResultFolder.read(b, label: "baseline")
+        #expect(f.suites == ["s"])
+        #expect(f.rows.count == 10)
+        #expect(f.info.runId == "base")
+        #expect(f.rows.first?.key == "s|t||op")
+    }
+
+    @Test func truncatedCSVIsABaselineError() throws {
+        let (root, b, c) = try pair { dir in
+            let file = dir.appendingPathComponent("s.csv")
+            let data = try Data(contentsOf: file)
+            try data.prefix(data.count - 7).write(to: file)
+        }
+        defer { try? FileManager.default.removeItem(at: root) }
+        expectStatus(.baseline, containing: "truncated") { try run(b, c) }
+    }
+
+    @Test func truncatedAtALineBreakStillFailsOnFieldCount() throws {
+        let (root, b, c) = try pair { dir in
+            let file = dir.appendingPathComponent("s.csv")
+            var text = try String(contentsOf: file, encoding: .utf8)
+            text = String(text.prefix(text.count / 2)) + "\r\n"
+            try text.write(to: file, atomically: true, encoding: .utf8)
+        }
+        defer { try? FileManager.default.removeItem(at: root) }
+        expectStatus(.baseline, containing: "fields") { try run(b, c) }
+    }
+
+    @Test func garbageIsABaselineError() throws {
+        for garbage in ["", "\r\n", "hello\r\n", "\u{0}\u{1}\u{2}", "schema_version,suite\r\n1,s\r\n"] {
+            let (root, b, c) = try pair { dir in
+                try Data(garbage.utf8).write(to: dir.appendingPathComponent("s.csv"))
+            }
+            defer { try? FileManager.default.removeItem(at: root) }
+            expectStatus(.baseline) { try run(b, c) }
+        }
+    }
+
+    @Test func unknownSchemaVersionIsABaselineError() throws {
+        let (root, b, c) = try pair { dir in
+            let file = dir.appendingPathComponent("s.csv")
+            let text = try String(contentsOf: file, encoding: .utf8)
+            try text.replacingOccurrences(of: "\r\n1,", with: "\r\n2,").write(to: file, atomically: true, encoding: .utf8)
+        }
+        defer { try? FileManager.default.removeItem(at: root) }
+        expectStatus(.baseline, containing: "unknown schema version 2") { try run(b, c) }
+    }
+
+    @Test func unknownEnvironmentSchemaIsABaselineError() throws {
+        let (root, b, c) = try pair { dir in
+            let file = dir.appendingPathComponent("environment.json")
+            let text = try String(contentsOf: file, encoding: .utf8)
+            try text.replacingOccurrences(of: "\"schema_version\" : 1", with: "\"schema_version\" : 9")
+                .write(to: file, atomically: true, encoding: .utf8)
+        }
+        defer { try? FileManager.default.removeItem(at: root) }
+        expectStatus(.baseline, containing: "unknown schema version 9") { try run(b, c) }
+    }
+
+    @Test func missingEnvironmentIsABaselineError() throws {
+        let (root, b, c) = try pair { dir in
+            try FileManager.default.removeItem(at: dir.appendingPathComponent("environment.json"))
+        }
+        defer { try? FileManager.default.removeItem(at: root) }
+        expectStatus(.baseline, containing: "environment.json") { try run(b, c) }
+    }
+
+    @Test func corruptEnvironmentIsABaselineError() throws {
+        let (root, b, c) = try pair { dir in
+            try Data("{\"run_id\": ".utf8).write(to: dir.appendingPathComponent("environment.json"))
+        }
+        defer { try? FileManager.default.removeItem(at: root) }
+        expectStatus(.baseline, containing: "JSON") { try run(b, c) }
+    }
+
+    @Test func emptyAndMissingFolders() throws {
+        let root = Fixture.tempDir()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let c = try Fixture.folder(root, "cur", Fixture.exact("x", 64))
+        let empty = root.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        expectStatus(.baseline, containing: "empty") { try run(empty, c) }
+        expectStatus(.baseline, containing: "does not exist") { try run(root.appendingPathComponent("nope"), c) }
+        // A current folder that does not exist is bad usage, not a baseline problem.
+        expectStatus(.usage, containing: "does not exist") { try run(c, root.appendingPathComponent("nope")) }
+        // A folder with only environment.json has no reports.
+        let envOnly = root.appendingPathComponent("env-only")
+        try FileManager.default.createDirectory(at: envOnly, withIntermediateDirectories: true)
+        try Fixture.environment(runId: "env-only").write(to: envOnly)
+        expectStatus(.baseline, containing: "no <suite>.csv") { try run(envOnly, c) }
+    }
+
+    @Test func samplesFilesAreIgnored() throws {
+        let (root, b, c) = try pair { dir in
+            try Data("garbage".utf8).write(to: dir.appendingPathComponent("s.samples.csv"))
+        }
+        defer { try? FileManager.default.removeItem(at: root) }
+        try run(b, c)
+    }
+
+    @Test func hostMismatchIsRefusedUnlessAllowed() throws {
+        let root = Fixture.tempDir()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let b = try Fixture.folder(root, "base", Fixture.exact("x", 64))
+        let c = try Fixture.folder(root, "cur", Fixture.exact("x", 64), fingerprint: "AuthenticAMD|25-1-1|Other|0x1|KVM|2cpu")
+        expectStatus(.baseline, containing: "--allow-host-mismatch") { try run(b, c) }
+        var o = CompareOptions()
+        o.allowHostMismatch = true
+        let r = try Comparison.run(baseline: b, current: c, options: o)
+        #expect(r.exitStatus == .ok)
+        #expect(r.warnings.contains { $0.contains("host fingerprints differ") })
+    }
+
+    @Test func toolchainMismatchIsAWarning() throws {
+        let root = Fixture.tempDir()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let b = try Fixture.folder(root, "base", Fixture.exact("x", 64), swift: "6.2")
+        let c = try Fixture.folder(root, "cur", Fixture.exact("x", 64))
+        let r = try Comparison.run(baseline: b, current: c, options: CompareOptions())
+        #expect(r.exitStatus == .ok)
+        #expect(r.warnings.contains { $0.contains("toolchains differ") })
+    }
+
+    @Test func badOptionsAreUsageErrors() throws {
+        let (root, b, c) = try pair { _ in }
+        defer { try? FileManager.default.removeItem(at: root) }
+        var o = CompareOptions()
+        o.alpha = 1.5
+        expectStatus(.usage) { try run(b, c, o) }
+        o = CompareOptions()
+        o.thresholdPercent = -1
+        expectStatus(.usage) { try run(b, c, o) }
+    }
+}
