@@ -1,0 +1,81 @@
+import BenchCore
+import Foundation
+
+/// The suite's parameters, parsed and checked before anything is allocated.
+struct FpstateAllocConfig {
+    var cpu: CPUDescription
+    var sizes: FpstateSizes
+    /// Fleet sizes of the memory sweep.
+    var vcpus: [Int]
+    /// AMX adoption levels, percent of vCPUs.
+    var adoption: [Double]
+    /// Percent of vCPUs whose guest CPUID has AMX.
+    var cpuidPercent: Double
+    var allocators: [AllocatorKind]
+    /// NUMA: the topology, the vCPU's node (nil when libnuma is unavailable
+    /// or numa is not selected) and why numa rows are skipped, if they are.
+    var topology: NumaTopology
+    var node: Int?
+    var numaSkipReason: String?
+    /// vCPUs per latency fleet, and timed fleets per allocator and policy.
+    var latencyVCPUs: Int
+    var rounds: Int
+    /// Modelled cost of the #NM exit the lazy policy adds, in ticks.
+    var trapExitTicks: Double
+    var trapExitSource: FigureSource
+
+    static let parameters = [
+        SuiteParameter("cpu-model", default: "spr", help: "CPU whose XSAVE layout sizes the buffers: \(CPUCatalog.ids.joined(separator: ", ")), or host"),
+        SuiteParameter("vcpus", default: "1,4,16,64,256,1024", help: "fleet sizes of the memory sweep (1...4096, comma-separated)"),
+        SuiteParameter("adoption", default: "0,10,50,100", help: "percent of vCPUs that use AMX (comma-separated, each <= cpuid-amx)"),
+        SuiteParameter("cpuid-amx", default: "100", help: "percent of vCPUs whose guest CPUID has AMX (expand-at-cpuid grows these)"),
+        SuiteParameter("allocators", default: "malloc,posix-memalign,mmap,numa", help: "allocators to time: malloc, posix-memalign, mmap (vzalloc stand-in), numa"),
+        SuiteParameter("node", default: "auto", help: "NUMA node of the vCPUs for the numa allocator (auto = the measuring CPU's node)"),
+        SuiteParameter("latency-vcpus", default: "512", help: "vCPUs per timed lifecycle fleet (1...4096)"),
+        SuiteParameter("trap-exit-ticks", default: "1065", help: "modelled #NM vm-exit round trip added to lazy first use, ticks (KVM list figure ~1,020-1,110)"),
+    ]
+
+    init(_ ctx: SuiteContext) throws {
+        cpu = try FpstateSizes.resolveModel(ctx.parameter("cpu-model"), host: ctx.host)
+        sizes = try FpstateSizes(cpu: cpu)
+        vcpus = try FpstateAllocConfig.intList(ctx.parameter("vcpus"), name: "vcpus", range: 1...4096)
+        let cpuid = try ctx.doubleParameter("cpuid-amx", range: 0...100)
+        let levels = try ctx.doubleListParameter("adoption", range: 0...100)
+        cpuidPercent = cpuid
+        adoption = levels
+        if let bad = levels.first(where: { $0 > cpuid }) {
+            throw BenchError.badInput("adoption=\(ctx.parameter("adoption")): \(bad)% exceeds cpuid-amx=\(cpuidPercent)% (only vCPUs with AMX in CPUID can use it)")
+        }
+        allocators = try AllocatorKind.parseList(ctx.parameter("allocators"))
+        latencyVCPUs = try ctx.intParameter("latency-vcpus", range: 1...4096)
+        // Quick mode keeps a few thousand events per distribution; full mode more.
+        rounds = ctx.quick ? 8 : 24
+        trapExitTicks = try ctx.doubleParameter("trap-exit-ticks", range: 0...10_000_000)
+        trapExitSource = ctx.isUserSet("trap-exit-ticks") ? .input : .model
+
+        topology = NumaTopology.read()
+        let nodeSpec = ctx.parameter("node")
+        if allocators.contains(.numa) || ctx.isUserSet("node") {
+            if topology.available {
+                node = try topology.resolve(nodeSpec)  // an impossible node ends here, nothing allocated
+            } else if ctx.isUserSet("node") {
+                throw BenchError.badInput("node=\(nodeSpec): libnuma reports no NUMA support on this host")
+            } else {
+                numaSkipReason = "libnuma reports no NUMA support (numa_available() < 0)"
+            }
+        }
+    }
+
+    /// Parses "1,4,16" into integers within `range`.
+    static func intList(_ text: String, name: String, range: ClosedRange<Int>) throws -> [Int] {
+        let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let values = parts.compactMap { Int($0) }
+        guard !parts.isEmpty, values.count == parts.count, values.allSatisfy(range.contains) else {
+            throw BenchError.badInput("\(name)=\(text): expected comma-separated integers in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return values
+    }
+
+    /// Formats a percentage for params: "10" rather than "10.0".
+    static func pct(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(v) }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import BenchCore
+
+/// The sizes of a guest's register-state buffer (Linux's `struct fpstate`)
+/// for one CPU, from its XSAVE layout.
+///
+/// Linux keeps the guest's state in the format the kernel saves with: the
+/// compacted format (XSAVES) when the CPU has XSAVES, else the standard
+/// format.  A vCPU starts with the *default* buffer (every enabled user
+/// component except the XFD-capable, i.e. dynamic, ones) and is expanded to
+/// the *full* buffer (every enabled user component, AMX tile data included).
+///
+/// Supervisor components (IA32_XSS) are not modelled: the recorded CPUs are
+/// described with IA32_XSS = 0, so both sizes here leave them out.
+public struct FpstateSizes: Sendable, Equatable {
+    /// Bytes of `struct fpstate` before its register area: the fields (size,
+    /// user_size, xfeatures, user_xfeatures, xfd, flag bits: 40 bytes) padded
+    /// to the 64-byte alignment of `regs`.  Linux allocates
+    /// `ALIGN(offsetof(struct fpstate, regs), 64)` + register bytes.
+    public static let headerBytes = 64
+    /// Page size the resident-memory model counts in (x86-64 base pages).
+    public static let pageBytes = 4096
+
+    /// Catalog id of the CPU, or "host".
+    public var cpu: String
+    /// True when the buffer uses the compacted (XSAVES) format.
+    public var compacted: Bool
+    /// Every enabled user component (XCR0 & supported).
+    public var fullMask: UInt64
+    /// XFD-capable components among `fullMask` (AMX tile data on Sapphire Rapids).
+    public var dynamicMask: UInt64
+    /// `fullMask` without the dynamic components.
+    public var defaultMask: UInt64 { fullMask & ~dynamicMask }
+    /// Register-area bytes of the default buffer.
+    public var defaultRegisterBytes: Int
+    /// Register-area bytes of the expanded buffer.
+    public var expandedRegisterBytes: Int
+
+    /// Whole default buffer, header included, in bytes.
+    public var defaultBufferBytes: Int { FpstateSizes.headerBytes + defaultRegisterBytes }
+    /// Whole expanded buffer, header included, in bytes.
+    public var expandedBufferBytes: Int { FpstateSizes.headerBytes + expandedRegisterBytes }
+    /// True when the CPU has something to expand (a dynamic component).
+    public var hasDynamicState: Bool { dynamicMask != 0 }
+
+    /// Pages a page-aligned buffer of `bytes` occupies once every page is touched.
+    public static func pages(_ bytes: Int) -> Int { (bytes + pageBytes - 1) / pageBytes }
+
+    /// Sizes for `cpu`.  Throws `badInput` when it has no XSAVE or XSAVE is
+    /// not enabled (there is then no register-state buffer to size).
+    public init(cpu: CPUDescription) throws {
+        guard let layout = cpu.xsave, layout.enabledMask != 0 else {
+            throw BenchError.badInput("cpu-model=\(cpu.id): the CPU has no enabled XSAVE state to size")
+        }
+        self.cpu = cpu.id
+        compacted = layout.hasXSAVES
+        fullMask = layout.enabledMask
+        dynamicMask = layout.dynamicMask(in: fullMask)
+        let size: (UInt64) -> Int = { [compacted] mask in
+            compacted ? layout.compactedSize(for: mask) : layout.standardSize(for: mask)
+        }
+        defaultRegisterBytes = size(fullMask & ~dynamicMask)
+        expandedRegisterBytes = size(fullMask)
+    }
+
+    /// Sizes given directly (tests).
+    public init(cpu: String, compacted: Bool, fullMask: UInt64, dynamicMask: UInt64,
+                defaultRegisterBytes: Int, expandedRegisterBytes: Int) {
+        self.cpu = cpu; self.compacted = compacted; self.fullMask = fullMask
+        self.dynamicMask = dynamicMask; self.defaultRegisterBytes = defaultRegisterBytes
+        self.expandedRegisterBytes = expandedRegisterBytes
+    }
+
+    /// Resolves the `cpu-model` parameter: one catalog id, or "host" for the live CPU.
+    public static func resolveModel(_ spec: String, host: CPUDescription) throws -> CPUDescription {
+        let id = spec.trimmingCharacters(in: .whitespaces).lowercased()
+        if id == "host" { return host }
+        if let cpu = CPUCatalog.lookup(id) { return cpu.description }
+        throw BenchError.badInput(
+            "cpu-model=\(spec): expected one of \(CPUCatalog.ids.joined(separator: ", ")), host")
+    }
+}

@@ -1,0 +1,96 @@
+import BenchCore
+import CXState
+import Foundation
+
+/// How a vCPU's register state gets into its buffer ("vCPU put") and moves
+/// to the larger buffer at expansion.
+///
+/// Where the host can, the state is the host's real register state: XSAVE
+/// (standard format, the host's enabled user components) into the old
+/// buffer, copy, XRSTOR from the new one.  That needs XSAVE enabled
+/// (CPUID.1:ECX[26,27]), a 64-byte aligned register area, and a host image
+/// no larger than the modelled default register area.  Otherwise a fixed
+/// byte pattern of the default register size stands for the state and is
+/// copied with memcpy.
+public struct StateCopier: Sendable {
+    public enum Mode: Sendable, Equatable {
+        /// XSAVE/XRSTOR with `mask`; the image spans `imageBytes` bytes.
+        case xsave(mask: UInt64, imageBytes: Int)
+        /// memcpy only, and why XSAVE is not used.
+        case memcpy(reason: String)
+    }
+
+    public let mode: Mode
+    /// Register bytes that carry state in the default buffer.
+    public let stateBytes: Int
+    private let pattern: [UInt8]
+
+    /// Chooses the mode for buffers of `sizes` from an allocator aligned to
+    /// `alignment` bytes.  Nothing beyond baseline x86-64 runs here.
+    public init(host: CPUDescription, sizes: FpstateSizes, alignment: Int) {
+        stateBytes = sizes.defaultRegisterBytes
+        pattern = (0..<sizes.defaultRegisterBytes).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        if let why = host.unavailableReason(.xsave) {
+            mode = .memcpy(reason: why)
+        } else if (alignment % 64 != 0) || (FpstateSizes.headerBytes % 64 != 0) {
+            mode = .memcpy(reason: "allocator gives \(alignment)-byte alignment; XSAVE needs a 64-byte aligned area")
+        } else if let layout = host.xsave {
+            let mask = layout.enabledMask
+            let image = layout.standardSize(for: mask)
+            if image <= sizes.defaultRegisterBytes {
+                mode = .xsave(mask: mask, imageBytes: image)
+            } else {
+                mode = .memcpy(reason: "host XSAVE image (\(image) bytes) exceeds the modelled default register area (\(sizes.defaultRegisterBytes) bytes)")
+            }
+        } else {
+            mode = .memcpy(reason: "host XSAVE layout unreadable")
+        }
+    }
+
+    /// One line for notes: "xsave/xrstor mask 0x207 (2440-byte image)" or "memcpy (reason)".
+    public var label: String {
+        switch mode {
+        case .xsave(let mask, let bytes):
+            return "XSAVE into old / XRSTOR from new, host mask 0x\(String(mask, radix: 16)) (\(bytes)-byte image)"
+        case .memcpy(let why): return "memcpy of a \(stateBytes)-byte state pattern (\(why))"
+        }
+    }
+
+    /// Saves the current state into `block` (the "vCPU put" after running).
+    /// Precondition: `block` has at least the default register area.
+    public func save(into block: StateBlock) {
+        switch mode {
+        case .xsave(let mask, _): cx_xsave(block.registers, mask)
+        case .memcpy:
+            pattern.withUnsafeBytes { _ = memcpy(block.registers, $0.baseAddress!, stateBytes) }
+        }
+    }
+}
+
+/// Expands `old` to a buffer of `newBytes`: save the live state into the old
+/// buffer, allocate the new one (zeroed, touched), copy the register area,
+/// restore from the new buffer, free the old one.  Returns nil, keeping
+/// `old` (as Linux keeps the old fpstate when the reallocation fails), when
+/// the allocation fails.
+///
+/// Kept out of line on purpose: XRSTOR reloads XMM/YMM registers with the
+/// values XSAVE captured, so no caller value may live in a vector register
+/// across the pair; a call boundary guarantees that (all vector registers
+/// are caller-saved), and between the two instructions there are only calls.
+///
+/// - Parameter verify: when non-nil and the copier uses XSAVE, receives an
+///   XSAVE right after the XRSTOR (tests compare it with the saved image).
+@inline(never)
+public func expandState(_ old: StateBlock, to newBytes: Int, allocator: StateAllocator,
+                        copier: StateCopier, verify: UnsafeMutableRawPointer? = nil) -> StateBlock? {
+    let copyBytes = min(old.requested, newBytes) - FpstateSizes.headerBytes
+    if case .xsave(let mask, _) = copier.mode { cx_xsave(old.registers, mask) }
+    guard let new = allocator.allocate(newBytes) else { return nil }
+    memcpy(new.registers, old.registers, copyBytes)
+    if case .xsave(let mask, _) = copier.mode {
+        cx_xrstor(new.registers, mask)
+        if let verify { cx_xsave(verify, mask) }
+    }
+    allocator.release(old)
+    return new
+}
