@@ -1,0 +1,183 @@
+import BenchCore
+import CXState
+
+/// Runs the host's timing cases and turns them into rows.
+///
+/// Per case: the probe save (bytes written, extent, XSTATE_BV), the XRSTOR
+/// image, XINUSE right after the preparation, then the amortised timing.
+struct XSaveHostTiming {
+    let suite = "xsave"
+    let host: CPUDescription
+    let workspace: XSaveWorkspace
+    let kernel: TimingKernel
+    let samples: Int
+    let tiles: AMXTileSource?
+    let amxPermitted: Bool
+
+    /// Median ticks per case, for highlights and the AMX estimate:
+    /// key "set|state|op".
+    private(set) var medians: [String: Double] = [:]
+    /// Probe extents (bytes) per "set|state|format".
+    private(set) var extents: [String: Int] = [:]
+    /// Sets with at least one measured case, in architectural order.
+    private(set) var measuredSets: [XSaveFeatureSet] = []
+    /// Masks of those sets.
+    private(set) var masks: [XSaveFeatureSet: UInt64] = [:]
+
+    func median(_ set: XSaveFeatureSet, _ state: StateCondition, _ op: TimedOp) -> Double? {
+        medians["\(set.label)|\(state.rawValue)|\(op.rawValue)"]
+    }
+    func extent(_ set: XSaveFeatureSet, _ state: StateCondition, compacted: Bool) -> Int? {
+        extents["\(set.label)|\(state.rawValue)|\(compacted ? "compacted" : "standard")"]
+    }
+
+    /// Target length of the short region: long enough that the TSC's
+    /// ~24-tick step is under 0.1% of it, short enough for --quick.
+    static let targetTicks = 30_000.0
+
+    mutating func run(_ cases: [TimingCase], progress: Progress) throws -> [ResultRow] {
+        var rows: [ResultRow] = []
+        var lastGroup = ""
+        for c in cases {
+            let group = "\(c.set.label) \(c.state.rawValue)"
+            if group != lastGroup { try progress.step("timing \(group)"); lastGroup = group }
+            rows += runCase(c)
+        }
+        return rows
+    }
+
+    static func key(_ c: TimingCase) -> String { "\(c.set.label)|\(c.state.rawValue)|\(c.op.rawValue)" }
+
+    func params(_ c: TimingCase) -> Params {
+        ["cpu": "host", "set": c.set.label, "mask": hex(c.mask), "state": c.state.rawValue, "op": c.op.rawValue]
+    }
+
+    mutating func runCase(_ c: TimingCase) -> [ResultRow] {
+        let p = params(c)
+        if let reason = c.skipReason {
+            // An unsupported set is one row; an unavailable instruction is one per case.
+            let pp: Params = c.op == .xsave && reason.hasPrefix("not supported")
+                ? ["cpu": "host", "set": c.set.label, "mask": hex(c.mask)] : p
+            return [.skipped(suite, "save-restore", pp, metric: "per_op", unit: "ticks", reason: reason)]
+        }
+        let d = XSaveTimingPlan.dirtying(for: c.mask, cpu: host, amxPermitted: amxPermitted)
+        let prep = workspace.preparation(c.state, mask: c.mask, dirty: d, tiles: d.tiles ? tiles : nil)
+        defer { if c.mask & 0x200 != 0 { workspace.restorePKRU() } }
+        var rows: [ResultRow] = []
+        let formatKey = "\(c.set.label)|\(c.state.rawValue)|\(c.op.compacted ? "compacted" : "standard")"
+
+        if c.op.isSave, let instruction = c.op.instructions.first {
+            // Twice: a figure gated exactly must come out the same every time.
+            let a = workspace.probeSave(instruction, prep), b = workspace.probeSave(instruction, prep)
+            let stable = a == b
+            let gate: GateClass = stable ? .exact : .info
+            let why = stable ? "" : "; two probes differed (\(a.bytesWritten) vs \(b.bytesWritten)), so not gated"
+            let computed = c.op.compacted ? workspace.layout.compactedSize(for: c.mask)
+                                          : workspace.layout.standardSize(for: c.mask)
+            rows.append(.figure(suite, "save-restore", p, metric: "bytes_written", Double(a.bytesWritten),
+                                unit: "bytes", source: .measured, gate: gate,
+                                note: "bytes differing from the 0xA5 sentinel after one save" + why))
+            rows.append(.figure(suite, "save-restore", p, metric: "write_extent", Double(a.extent),
+                                unit: "bytes", source: .measured, gate: gate,
+                                note: "one past the last byte written; computed image size \(computed)" + why))
+            let probeBV = a.xstateBV & c.mask
+            var bv = ResultRow.figure(suite, "save-restore", p, metric: "xstate_bv_probe", Double(probeBV),
+                                      unit: "mask", source: .measured, gate: .info,
+                                      note: "XSTATE_BV \(hex(probeBV)) of the probe save (bits of the mask; XSAVE leaves the others as they were); components dirtied: \(hex(c.dirtied))")
+            if a.extent > computed {
+                bv.status = .error
+                bv.note += "; the save wrote past the computed size \(computed)"
+            }
+            rows.append(bv)
+            extents[formatKey] = a.extent
+        }
+
+        var imageNote = ""
+        if c.op == .xrstor || c.op == .xrstorCompacted {
+            let bv = workspace.captureImage(prep, compacted: c.op.compacted)
+            imageNote = "; image XSTATE_BV \(hex(bv))"
+            rows.append(.figure(suite, "save-restore", p, metric: "image_xstate_bv", Double(bv), unit: "mask",
+                                source: .measured, gate: .info,
+                                note: "XSTATE_BV of the image the XRSTOR loop reads" + (bv & c.mask == 0 ? " (all init)" : "")))
+        }
+
+        var xinuseNote = ""
+        if host.features.xgetbv1 {
+            let x = workspace.xinuse(after: prep)
+            xinuseNote = "; XINUSE after preparation \(hex(x))"
+            rows.append(.figure(suite, "save-restore", p, metric: "xinuse", Double(x), unit: "mask",
+                                source: .measured, gate: .info,
+                                note: "XGETBV(1) right after the preparation every region starts with"))
+        }
+
+        workspace.resetWorkBuffers()
+        let body = workspace.body(c.op, prep)
+        let inner = Self.innerCount(kernel, targetTicks: Self.targetTicks, maxInner: 8192, body)
+        let m = kernel.measure(inner: inner, samples: samples, warmup: 5, body)
+        var timing = ResultRow.timing(suite, "save-restore", p, metric: "per_op", m,
+                                      note: "amortised ticks per \(c.op.isPair ? "save+restore pair" : "instruction"), "
+                                          + "inner \(inner); preparation (\(prepNote(c))) once per region, cancelled by differencing"
+                                          + imageNote + xinuseNote + opNote(c.op))
+        if let s = m.summary { timing.value = s.median }
+        rows.append(timing)
+        if c.op.isSave || c.op.isPair {
+            let bv = workspace.workXStateBV(c.op) & c.mask
+            rows.append(.figure(suite, "save-restore", p, metric: "xstate_bv", Double(bv), unit: "mask",
+                                source: .measured, gate: .info,
+                                note: "XSTATE_BV \(hex(bv)) in the work buffer after the timed loop"))
+        }
+        if let med = m.summary?.median {
+            medians[Self.key(c)] = med
+            if !measuredSets.contains(c.set) { measuredSets.append(c.set); masks[c.set] = c.mask }
+            if !c.op.isPair, let bytes = extents[formatKey], med > 0 {
+                rows.append(.figure(suite, "save-restore", p, metric: "bytes_per_tick", Double(bytes) / med,
+                                    unit: "bytes/tick", source: .measured, gate: .info,
+                                    note: "write extent of the \(c.op.compacted ? "XSAVEC" : "XSAVE") probe (\(bytes) B) / median ticks"))
+            }
+        }
+        return rows
+    }
+
+    /// Operations per short region so that one region lasts at least
+    /// `targetTicks`, doubling from 1.  Not `TimingKernel.innerCount`: that
+    /// converts its tick count with `Double.init`, which resolves to
+    /// `Double(bitPattern:)` and so always returns `maxInner`.
+    static func innerCount(_ kernel: TimingKernel, targetTicks: Double, maxInner: Int,
+                           _ body: (Int) -> Void) -> Int {
+        var k = 1
+        while k < maxInner {
+            let m = kernel.measure(inner: k, samples: 3, warmup: k == 1 ? 2 : 0, body)
+            if (m.shortRegions.min() ?? 0) >= targetTicks { break }
+            k *= 2
+        }
+        return k
+    }
+
+    func prepNote(_ c: TimingCase) -> String {
+        switch c.state {
+        case .clean: return "XRSTOR of an XSTATE_BV=0 image, mask \(hex(c.mask))"
+        case .dirty:
+            let d = XSaveTimingPlan.dirtying(for: c.mask, cpu: host, amxPermitted: amxPermitted)
+            var parts: [String] = []
+            if d.avx512 { parts.append("ZMM0-31 and k1-7 written") }
+            else if d.avx { parts.append("YMM0-15 written") }
+            else if d.sse { parts.append("XMM0-15 written") }
+            if d.pkru { parts.append("PKRU restored to the process's value, not written") }
+            if d.tiles { parts.append("LDTILECFG + TILELOADD of 8 tiles") }
+            return parts.joined(separator: ", ")
+        }
+    }
+
+    func opNote(_ op: TimedOp) -> String {
+        switch op {
+        case .xsaveopt:
+            return "; XSAVEOPT to the same buffer may skip components unchanged since they were last saved there (modified optimisation) and init ones (init optimisation): that is the instruction's real behaviour"
+        case .pairOpt:
+            return "; XRSTOR from the buffer XSAVEOPT then saves to is exactly the case the modified optimisation tracks"
+        case .xsavec, .pairCompacted:
+            return "; XSAVEC skips init components (init optimisation)"
+        default:
+            return ""
+        }
+    }
+}

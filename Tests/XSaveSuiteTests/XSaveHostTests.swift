@@ -1,0 +1,76 @@
+import BenchCore
+import Testing
+@testable import XSaveSuite
+
+/// Checks that execute XSAVE on the live host.  Each is gated on the same
+/// CPUID checks the suite uses, so a host without XSAVE passes vacuously.
+/// Nothing here asserts a time.
+struct XSaveHostTests {
+    let host = CPUDescription.host()
+
+    @Test func hostComputedSizeEqualsCPUID() throws {
+        guard let m = XSaveSizeModel(cpu: host) else { return }
+        #expect(m.standardSizeForXCR0 == m.layout.reportedStandardSizeForXCR0)
+        #expect(m.checks.allSatisfy { $0.agrees })
+    }
+
+    /// Every save instruction the host has, in both states and for every
+    /// supported mask, writes nothing past the computed image size.
+    @Test func savesStayWithinComputedSize() throws {
+        guard let ws = XSaveWorkspace(cpu: host) else { return }
+        defer { ws.restorePKRU() }
+        for c in XSaveTimingPlan.cases(for: host, amxPermitted: false) where c.skipReason == nil && c.op.isSave {
+            let d = XSaveTimingPlan.dirtying(for: c.mask, cpu: host, amxPermitted: false)
+            let prep = ws.preparation(c.state, mask: c.mask, dirty: d)
+            let instruction = try #require(c.op.instructions.first)
+            let r = ws.probeSave(instruction, prep)
+            let computed = c.op.compacted ? ws.layout.compactedSize(for: c.mask) : ws.layout.standardSize(for: c.mask)
+            #expect(r.extent <= computed, "\(c.op.rawValue) mask \(c.mask) state \(c.state)")
+            #expect(r.bytesWritten <= computed)
+            #expect(r.bytesWritten > 0)
+            // XSAVEC defines every XSTATE_BV bit; nothing outside the mask is saved.
+            if c.op == .xsavec { #expect(r.xstateBV & ~c.mask == 0) }
+        }
+    }
+
+    /// XSTATE_BV follows the state: AVX set after YMM writes, clear after
+    /// restoring an init image.  (SSE is not asserted: Swift code between
+    /// calls may touch XMM registers.)
+    @Test func xstateBVFollowsDirtyAndClean() throws {
+        guard host.avxUsable, let ws = XSaveWorkspace(cpu: host) else { return }
+        let mask: UInt64 = 0x7
+        let d = XSaveTimingPlan.dirtying(for: mask, cpu: host, amxPermitted: false)
+        #expect(d.avx)
+        let dirty = ws.probeSave(.xsave, ws.preparation(.dirty, mask: mask, dirty: d))
+        #expect(dirty.xstateBV & 0x4 != 0)
+        let clean = ws.probeSave(.xsave, ws.preparation(.clean, mask: mask, dirty: d))
+        #expect(clean.xstateBV & 0x4 == 0)
+        if host.features.xgetbv1 {
+            #expect(ws.xinuse(after: ws.preparation(.dirty, mask: mask, dirty: d)) & 0x4 != 0)
+            #expect(ws.xinuse(after: ws.preparation(.clean, mask: mask, dirty: d)) & 0x4 == 0)
+        }
+        if host.features.xsavec {
+            let c = ws.probeSave(.xsavec, ws.preparation(.dirty, mask: mask, dirty: d))
+            #expect(c.xstateBV & 0x4 != 0)
+        }
+    }
+
+    /// The save+restore loops run and return (no fault from a bad header or
+    /// MXCSR) for every runnable case, with a tiny iteration count.
+    @Test func loopsRunOnHost() throws {
+        guard let ws = XSaveWorkspace(cpu: host) else { return }
+        defer { ws.restorePKRU() }
+        for c in XSaveTimingPlan.cases(for: host, amxPermitted: false) where c.skipReason == nil {
+            let d = XSaveTimingPlan.dirtying(for: c.mask, cpu: host, amxPermitted: false)
+            let prep = ws.preparation(c.state, mask: c.mask, dirty: d)
+            if c.op == .xrstor || c.op == .xrstorCompacted { ws.captureImage(prep, compacted: c.op.compacted) }
+            ws.resetWorkBuffers()
+            ws.body(c.op, prep)(4)
+            // The work buffers start zeroed, so bits outside the mask stay clear.
+            if c.op.isSave || c.op.isPair { #expect(ws.workXStateBV(c.op) & ~c.mask == 0) }
+        }
+        // Floating point still behaves after all those XRSTORs (MXCSR default).
+        let x = Double(1) / Double(3)
+        #expect(x > 0.333 && x < 0.334)
+    }
+}
