@@ -2,9 +2,11 @@ import BenchCore
 import Foundation
 
 /// The stdout report of `benchmark compare`: what was compared, warnings,
-/// verdict counts, every row that is not `unchanged`, and the result line.
+/// verdict counts, every row that is not `unchanged` (every row with
+/// `all`), the info rows, and the result line.
 public enum TextReport {
-    public static func render(_ r: ComparisonReport) -> String {
+    /// `all`: list unchanged rows too (in the first table).
+    public static func render(_ r: ComparisonReport, all: Bool = false) -> String {
         var out = ""
         out += "baseline: \(r.baselinePath) (\(ReportText.runLine(r.baseline)))\n"
         out += "current:  \(r.currentPath) (\(ReportText.runLine(r.current)))\n"
@@ -13,7 +15,7 @@ public enum TextReport {
         for w in r.warnings { out += "warning: \(w)\n" }
         out += "\nverdicts: \(ReportText.counts(r))\n"
 
-        let (gatedRows, infoRows, missing) = ReportText.sections(r)
+        let (gatedRows, infoRows, missing) = ReportText.sections(r, includeUnchanged: all)
         if !gatedRows.isEmpty {
             out += "\n" + table(gatedRows, r.options)
         }
@@ -75,9 +77,11 @@ enum ReportText {
 
     /// Rows worth listing: gated or gate-able rows that are not unchanged,
     /// info rows, and rows on one side only (outside wholly missing suites).
-    static func sections(_ r: ComparisonReport) -> (gated: [RowComparison], info: [RowComparison], missing: [RowComparison]) {
+    static func sections(_ r: ComparisonReport, includeUnchanged: Bool = false)
+        -> (gated: [RowComparison], info: [RowComparison], missing: [RowComparison]) {
         let wholeSuites = Set(r.suitesOnlyInBaseline + r.suitesOnlyInCurrent)
-        let listed = r.rows.filter { ![.unchanged, .info, .onlyInBaseline, .onlyInCurrent].contains($0.verdict) }
+        let hidden: [Verdict] = (includeUnchanged ? [] : [.unchanged]) + [.info, .onlyInBaseline, .onlyInCurrent]
+        let listed = r.rows.filter { !hidden.contains($0.verdict) }
         let info = r.rows.filter { $0.verdict == .info }
         let missing = r.rows.filter {
             ($0.verdict == .onlyInBaseline || $0.verdict == .onlyInCurrent) && !wholeSuites.contains($0.suite)

@@ -45,6 +45,8 @@ struct CompareCommand: ParsableCommand {
     var markdown: String?
     @Flag(help: "Gate only exact rows; timing rows are compared and reported, not gated (shared CI machines).")
     var onlyExact = false
+    @Flag(name: .customLong("all"), help: "List unchanged rows too.")
+    var listAll = false
 
     func run() throws {
         var o = CompareOptions()
@@ -60,7 +62,7 @@ struct CompareCommand: ParsableCommand {
         }
         let report = try Comparison.run(baseline: URL(fileURLWithPath: baseline),
                                         current: URL(fileURLWithPath: current), options: o)
-        print(TextReport.render(report), terminator: "")
+        print(TextReport.render(report, all: listAll), terminator: "")
         if let markdown {
             try AtomicFile.write(MarkdownReport.render(report), to: URL(fileURLWithPath: markdown))
         }

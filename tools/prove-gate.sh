@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Proves the timing regression gate of `benchmark compare` on this machine.
+#
+#   tools/prove-gate.sh [BENCHMARK_BINARY]      # default $BENCHMARK_BIN or .build/release/benchmark
+#
+# Each of PROVE_GATE_TRIALS (default 10) trials makes three fresh runs of
+# `benchmark run harness --repetitions 5`, in this order:
+#   base   unchanged
+#   same   unchanged
+#   slow   with XFD_BENCH_SLOWDOWN=harness/add-chain-1000=0.10 (the documented
+#          test knob: 10% more dependent adds in that benchmark)
+# and two comparisons with the default gate (5% threshold, Mann-Whitney U,
+# alpha 0.05):
+#   (a) base vs same: must give no `regressed` verdict on any row;
+#   (b) base vs slow: must flag harness/add-chain-1000/adds=1000/per_chain
+#       as regressed.
+# Targets: (a) 0 of N trials with a regression, (b) N of N flagged.
+#
+# Environment: BENCHMARK_BIN, PROVE_GATE_TRIALS, PROVE_GATE_KEEP=DIR (keep
+# the result folders and compare outputs in DIR instead of a temporary one).
+# Exit status: 0 both targets met; 1 a target missed; 2 bad usage, a run or
+# a comparison failed.
+set -euo pipefail
+
+bin=${1:-${BENCHMARK_BIN:-.build/release/benchmark}}
+trials=${PROVE_GATE_TRIALS:-10}
+row="harness/add-chain-1000/adds=1000/per_chain"
+knob="harness/add-chain-1000=0.10"
+
+die() { echo "prove-gate: error: $*" >&2; exit 2; }
+[ -x "$bin" ] || die "$bin is not an executable (build with: swift build -c release)"
+[[ "$trials" =~ ^[1-9][0-9]*$ ]] || die "PROVE_GATE_TRIALS=$trials: expected a positive integer"
+
+if [ -n "${PROVE_GATE_KEEP:-}" ]; then
+    work=$PROVE_GATE_KEEP
+    mkdir -p "$work" || die "cannot create $work"
+else
+    work=$(mktemp -d "${TMPDIR:-/tmp}/prove-gate.XXXXXX")
+    trap 'rm -rf "$work"' EXIT
+fi
+
+# run ID [ENV=VALUE...]: one fresh harness run into $work/ID.
+run() {
+    local id=$1
+    shift
+    if ! env "$@" "$bin" run harness --repetitions 5 --quiet --output "$work" --run-id "$id" \
+        >"$work/$id.log" 2>&1; then
+        tail -n 3 "$work/$id.log" >&2
+        die "run $id failed (log: $work/$id.log)"
+    fi
+}
+
+# compare BASE CURRENT OUT: the gate's report into OUT; returns its exit status (0 or 2).
+compare() {
+    local status=0
+    "$bin" compare "$work/$1" "$work/$2" --all >"$work/$3" 2>&1 || status=$?
+    if [ "$status" -ne 0 ] && [ "$status" -ne 2 ]; then
+        cat "$work/$3" >&2
+        die "compare $1 $2 exited $status"
+    fi
+    return "$status"
+}
+
+# The row's line from a compare report: verdict, medians, change, p.
+row_line() { grep -E "^  [a-z ]+ +${row//./\\.} " "$work/$1" | sed -E 's/  +/  /g; s/^  //' || true; }
+
+echo "gate proof: $trials trials, each 3 fresh runs of \`$bin run harness --repetitions 5\`"
+echo "host: $("$bin" env 2>/dev/null | sed -n 's/^brand: *//p') ($(nproc) CPUs online)"
+echo
+
+false_alarms=0
+caught=0
+for i in $(seq 1 "$trials"); do
+    run "base-$i"
+    run "same-$i"
+    run "slow-$i" XFD_BENCH_SLOWDOWN="$knob"
+
+    a_status=0
+    compare "base-$i" "same-$i" "a-$i.txt" || a_status=$?
+    regressed_rows=$(grep -cE "^  regressed " "$work/a-$i.txt" || true)
+    if [ "$a_status" -eq 2 ] || [ "$regressed_rows" -gt 0 ]; then
+        false_alarms=$((false_alarms + 1))
+        a_result="REGRESSED ($regressed_rows row(s)): $(grep -E '^  regressed ' "$work/a-$i.txt" | awk '{print $2}' | paste -sd' ')"
+    else
+        a_result="no regression"
+    fi
+
+    b_status=0
+    compare "base-$i" "slow-$i" "b-$i.txt" || b_status=$?
+    if grep -qE "^  regressed +${row//./\\.} " "$work/b-$i.txt"; then
+        caught=$((caught + 1))
+        b_result="flagged"
+    else
+        b_result="MISSED"
+    fi
+
+    printf 'trial %2d  (a) %-16s %s\n' "$i" "$a_result" "[$(row_line "a-$i.txt")]"
+    printf '          (b) %-16s %s\n' "$b_result" "[$(row_line "b-$i.txt")]"
+done
+
+echo
+echo "(a) unchanged vs unchanged:        $false_alarms of $trials comparisons gave a regressed verdict (target 0)"
+echo "(b) unchanged vs +10% add-chain:   $caught of $trials comparisons flagged $row as regressed (target $trials)"
+[ -n "${PROVE_GATE_KEEP:-}" ] && echo "results and reports kept in $work"
+if [ "$false_alarms" -eq 0 ] && [ "$caught" -eq "$trials" ]; then
+    echo "PASS"
+    exit 0
+fi
+echo "FAIL: target missed"
+exit 1
