@@ -40,6 +40,9 @@ public struct EnvironmentRecord: Codable, Sendable {
     /// CPU identity (vendor, family/model/stepping, brand, microcode,
     /// hypervisor, CPU count): results are comparable only under the same one.
     public var hostFingerprint: String
+    /// "release" or "debug": debug builds do not inline the instruction
+    /// wrappers, so their timings include calls.
+    public var buildConfiguration: String? = EnvironmentRecord.buildConfiguration
 
     public static let fileName = "environment.json"
 
@@ -56,7 +59,7 @@ public struct EnvironmentRecord: Codable, Sendable {
         case emptyRegionTicksMedian = "empty_region_ticks_median", migrationProbe = "migration_probe"
         case pinnedCPU = "pinned_cpu", onlineCPUs = "online_cpus", governor, smt
         case swiftVersion = "swift_version", quick, repetitions, seed
-        case hostFingerprint = "host_fingerprint"
+        case hostFingerprint = "host_fingerprint", buildConfiguration = "build_configuration"
     }
 
     public func write(to dir: URL) throws {
@@ -106,6 +109,14 @@ public struct EnvironmentRecord: Codable, Sendable {
         let s = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         return s.isEmpty ? nil : s
+    }
+
+    public static var buildConfiguration: String {
+        #if DEBUG
+        return "debug"
+        #else
+        return "release"
+        #endif
     }
 
     public static var swiftVersion: String {

@@ -83,6 +83,9 @@ public final class Runner {
             if !host.features.invariantTSC {
                 progress.note("warning: no invariant TSC (CPUID.80000007H:EDX[8]); ticks may not be constant-rate")
             }
+            if EnvironmentRecord.buildConfiguration == "debug" {
+                progress.note("warning: debug build: timings include unoptimised code; use `swift run -c release benchmark`")
+            }
             let facts = EnvironmentRecord.hostFacts()
             if facts.governor.hasPrefix("unknown") {
                 progress.note("note: frequency scaling state unknown (no cpufreq); core-cycle figures are estimates")
