@@ -107,7 +107,7 @@ public enum Comparison {
 
     static func oneSided(_ rows: [StoredRow], _ verdict: Verdict) -> RowComparison {
         let r = rows.first!
-        let values = rows.filter { $0.status == .ok }.compactMap(\.value)
+        let values = rows.filter { $0.status == .ok }.compactMap(\.value).filter(\.isFinite)
         return RowComparison(
             key: r.key, name: r.displayName, suite: r.suite, benchmark: r.benchmark, metric: r.metric,
             gate: r.gate, unit: r.unit, verdict: verdict,

@@ -20,24 +20,39 @@ public enum MarkdownReport {
         md += "|" + Verdict.allCases.map { _ in "---:" }.joined(separator: "|") + "|\n"
         md += "| " + Verdict.allCases.map { "\(r.counts[$0] ?? 0)" }.joined(separator: " | ") + " |\n\n"
 
-        let (listed, info, missing) = ReportText.sections(r)
-        if !listed.isEmpty {
-            md += table(listed, r.options)
+        let sec = ReportText.sections(r)
+        if !sec.gated.isEmpty {
+            md += table(sec.gated, r.options)
         } else {
             md += "No gated row changed.\n"
         }
         for s in r.suitesOnlyInBaseline { md += "\nSuite `\(s)` is only in the baseline." }
         for s in r.suitesOnlyInCurrent { md += "\nSuite `\(s)` is only in the current run." }
         if !r.suitesOnlyInBaseline.isEmpty || !r.suitesOnlyInCurrent.isEmpty { md += "\n" }
-        if !missing.isEmpty {
-            md += "\n<details><summary>\(missing.count) row(s) on one side only (not gated)</summary>\n\n"
-            md += missing.map { "- \($0.verdict.rawValue): `\($0.name)`\n" }.joined() + "\n</details>\n"
+        if !sec.ungated.isEmpty {
+            md += details("\(sec.ungated.count) timing row(s) changed or inconclusive, not gated (--only-exact)",
+                          sec.ungated, r.options)
         }
-        if !info.isEmpty {
-            md += "\n<details><summary>\(info.count) info row(s), reported, not gated</summary>\n\n"
-            md += table(info, r.options) + "\n</details>\n"
+        if !sec.missing.isEmpty {
+            md += "\n<details><summary>\(sec.missing.count) row(s) on one side only (not gated)</summary>\n\n"
+            md += sec.missing.prefix(maxRows).map { "- \($0.verdict.rawValue): `\($0.name)`\n" }.joined()
+            if sec.missing.count > maxRows { md += "- ... \(sec.missing.count - maxRows) more\n" }
+            md += "\n</details>\n"
+        }
+        if !sec.info.isEmpty {
+            md += details("\(sec.info.count) info row(s), reported, not gated (largest changes first)", sec.info, r.options)
         }
         return md
+    }
+
+    /// Folded sections list at most this many rows, so the summary fits a
+    /// pull-request comment (GitHub's limit is 65,536 characters).
+    public static var maxRows = 60
+
+    static func details(_ summary: String, _ rows: [RowComparison], _ o: CompareOptions) -> String {
+        var md = "\n<details><summary>\(summary)</summary>\n\n" + table(Array(rows.prefix(maxRows)), o)
+        if rows.count > maxRows { md += "\n... \(rows.count - maxRows) more rows: run `benchmark compare --all`\n" }
+        return md + "\n</details>\n"
     }
 
     static func table(_ rows: [RowComparison], _ o: CompareOptions) -> String {

@@ -64,13 +64,11 @@ enum ReportParser {
             let valueText = field("value")
             var value: Double? = nil
             if !valueText.isEmpty {
-                guard let v = Double(valueText), !v.isNaN else {
+                // "nan" and "inf" are what the writer prints for such doubles: kept.
+                guard let v = Double(valueText) else {
                     throw corrupt("record \(record): value '\(valueText)' is not a number")
                 }
                 value = v
-            }
-            if status == .ok && value == nil {
-                throw corrupt("record \(record): status ok but no value")
             }
             let row = StoredRow(suite: field("suite"), benchmark: field("benchmark"), params: field("params"),
                                 metric: field("metric"), repetition: repetition, source: source, gate: gate,

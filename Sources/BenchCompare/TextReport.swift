@@ -15,18 +15,25 @@ public enum TextReport {
         for w in r.warnings { out += "warning: \(w)\n" }
         out += "\nverdicts: \(ReportText.counts(r))\n"
 
-        let (gatedRows, infoRows, missing) = ReportText.sections(r, includeUnchanged: all)
-        if !gatedRows.isEmpty {
-            out += "\n" + table(gatedRows, r.options)
+        let sec = ReportText.sections(r, includeUnchanged: all)
+        if !sec.gated.isEmpty {
+            out += "\n" + table(sec.gated, r.options)
+        }
+        if !sec.ungated.isEmpty {
+            out += "\ntiming rows compared, not gated (--only-exact):\n" + table(sec.ungated, r.options)
         }
         for s in r.suitesOnlyInBaseline { out += "suite \(s): only in baseline\n" }
         for s in r.suitesOnlyInCurrent { out += "suite \(s): only in current\n" }
-        if !missing.isEmpty {
+        if !sec.missing.isEmpty {
             out += "\nrows on one side only (not gated):\n"
-            for m in missing { out += "  \(m.verdict.rawValue): \(m.name)\n" }
+            for m in sec.missing { out += "  \(m.verdict.rawValue): \(m.name)\n" }
         }
-        if !infoRows.isEmpty {
-            out += "\nreported, not gated (info):\n" + table(infoRows, r.options)
+        if !sec.info.isEmpty {
+            if all {
+                out += "\nreported, not gated (info):\n" + table(sec.info, r.options)
+            } else {
+                out += "\n\(sec.info.count) info row(s) reported, not gated: listed with --all and in --markdown\n"
+            }
         }
         out += "\nresult: \(ReportText.result(r))\n"
         return out
@@ -75,18 +82,32 @@ enum ReportText {
         return Verdict.allCases.map { "\(c[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ")
     }
 
-    /// Rows worth listing: gated or gate-able rows that are not unchanged,
-    /// info rows, and rows on one side only (outside wholly missing suites).
-    static func sections(_ r: ComparisonReport, includeUnchanged: Bool = false)
-        -> (gated: [RowComparison], info: [RowComparison], missing: [RowComparison]) {
+    /// Rows worth listing, by section.
+    struct Sections {
+        /// Gated rows that are not unchanged (all gated rows with `includeUnchanged`).
+        var gated: [RowComparison]
+        /// Timing rows not gated because of `onlyExact`, filtered the same way.
+        var ungated: [RowComparison]
+        /// Info rows, largest relative change first.
+        var info: [RowComparison]
+        /// Rows on one side only, outside suites missing as a whole.
+        var missing: [RowComparison]
+    }
+
+    static func sections(_ r: ComparisonReport, includeUnchanged: Bool = false) -> Sections {
         let wholeSuites = Set(r.suitesOnlyInBaseline + r.suitesOnlyInCurrent)
-        let hidden: [Verdict] = (includeUnchanged ? [] : [.unchanged]) + [.info, .onlyInBaseline, .onlyInCurrent]
-        let listed = r.rows.filter { !hidden.contains($0.verdict) }
-        let info = r.rows.filter { $0.verdict == .info }
+        let shown = r.rows.filter {
+            ![.info, .onlyInBaseline, .onlyInCurrent].contains($0.verdict) && (includeUnchanged || $0.verdict != .unchanged)
+        }
+        let info = r.rows.filter { $0.verdict == .info }.enumerated().sorted { a, b in
+            let x = abs(a.element.relativeChange ?? .infinity), y = abs(b.element.relativeChange ?? .infinity)
+            return x != y ? x > y : a.offset < b.offset
+        }.map(\.element)
         let missing = r.rows.filter {
             ($0.verdict == .onlyInBaseline || $0.verdict == .onlyInCurrent) && !wholeSuites.contains($0.suite)
         }
-        return (listed, info, missing)
+        return Sections(gated: shown.filter(\.gated), ungated: shown.filter { !$0.gated }, info: info,
+                        missing: missing)
     }
 
     /// verdict, row, baseline, current, change, p, reps, detail.

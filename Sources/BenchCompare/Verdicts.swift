@@ -73,8 +73,9 @@ enum VerdictRules {
         let first = current.first!
         // The baseline's gate class rules: the baseline is the contract.
         let gate = baseline.first!.gate
-        let bValues = baseline.filter { $0.status == .ok }.compactMap(\.value)
-        let cValues = current.filter { $0.status == .ok }.compactMap(\.value)
+        // Statistics use finite values only; exact rows compare all values.
+        let bValues = baseline.filter { $0.status == .ok }.compactMap(\.value).filter(\.isFinite)
+        let cValues = current.filter { $0.status == .ok }.compactMap(\.value).filter(\.isFinite)
         var result = RowComparison(
             key: first.key, name: first.displayName, suite: first.suite, benchmark: first.benchmark,
             metric: first.metric, gate: gate,
@@ -118,14 +119,28 @@ enum VerdictRules {
         }
         let all = (baseline + current).compactMap(\.value)
         guard let reference = all.first else { return .unchanged }
-        let tolerance = options.exactRelativeTolerance * max(1, abs(reference))
-        if all.contains(where: { abs($0 - reference) > tolerance }) {
-            let b = Set(baseline.compactMap(\.value)).sorted().map(Format.number).joined(separator: ", ")
-            let c = Set(current.compactMap(\.value)).sorted().map(Format.number).joined(separator: ", ")
+        if all.contains(where: { !same($0, reference, options.exactRelativeTolerance) }) {
+            func distinct(_ rows: [StoredRow]) -> String {
+                var seen: [String] = []
+                for v in rows.compactMap(\.value).sorted(by: { $0 < $1 || ($1.isNaN && !$0.isNaN) }) {
+                    let t = Format.number(v)
+                    if !seen.contains(t) { seen.append(t) }
+                }
+                return seen.joined(separator: ", ")
+            }
+            let b = distinct(baseline), c = distinct(current)
             notes.append(b == c ? "values differ between repetitions: \(b)" : "exact figure changed: \(b) -> \(c)")
             return .regressed
         }
         return .unchanged
+    }
+
+    /// Equal within `relativeTolerance` (of max(1, |a|)); NaN equals NaN and
+    /// an infinity equals itself, as the written text does.
+    static func same(_ a: Double, _ b: Double, _ relativeTolerance: Double) -> Bool {
+        if a.isNaN || b.isNaN { return a.isNaN && b.isNaN }
+        if a.isInfinite || b.isInfinite { return a == b }
+        return abs(a - b) <= relativeTolerance * max(1, abs(a))
     }
 
     /// Timing rows: significance over repetition medians plus the practical threshold.
@@ -136,7 +151,7 @@ enum VerdictRules {
         let b = r.baselineValues, c = r.currentValues
         let badB = baseline.count - b.count, badC = current.count - c.count
         if badB > 0 || badC > 0 {
-            notes.append("not ok: \(badB) of \(baseline.count) baseline, \(badC) of \(current.count) current repetitions")
+            notes.append("not ok or not finite: \(badB) of \(baseline.count) baseline, \(badC) of \(current.count) current repetitions")
         }
         guard !b.isEmpty, !c.isEmpty else {
             let bStatus = statusText(baseline), cStatus = statusText(current)

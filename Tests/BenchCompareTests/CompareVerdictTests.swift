@@ -42,6 +42,19 @@ import Testing
         #expect(r.exitStatus == .regression)
     }
 
+    @Test func notANumberIsReadAndEqualToItself() throws {
+        let r = try compare(Fixture.exact("x", .nan) + Fixture.info("d", .nan) + Fixture.timing("t", Fixture.steady),
+                            Fixture.exact("x", .nan) + Fixture.info("d", .infinity)
+                                + Fixture.timing("t", Fixture.steadyAgain + [.nan]))
+        #expect(row(r, "s/x/size")?.verdict == .unchanged)
+        #expect(row(r, "s/d/derived")?.verdict == .info)
+        let t = try #require(row(r, "s/t/op"))
+        #expect(t.verdict == .unchanged)
+        #expect(t.currentValues.count == 5)
+        let changed = try compare(Fixture.exact("x", .nan), Fixture.exact("x", 3))
+        #expect(row(changed, "s/x/size")?.verdict == .regressed)
+    }
+
     @Test func tenPercentSlowerWithClearSeparationRegresses() throws {
         let r = try compare(Fixture.timing("t", Fixture.steady), Fixture.timing("t", Fixture.tenPercentSlower))
         let t = try #require(row(r, "s/t/op"))
@@ -131,7 +144,9 @@ import Testing
         #expect(d.verdict == .info)
         #expect(!d.gated)
         #expect(r.exitStatus == .ok)
-        #expect(TextReport.render(r).contains("s/d/derived"))
+        #expect(TextReport.render(r, all: true).contains("s/d/derived"))
+        #expect(TextReport.render(r).contains("1 info row(s) reported, not gated"))
+        #expect(MarkdownReport.render(r).contains("`s/d/derived`"))
     }
 
     @Test func rowsOnOneSideOnlyAreListed() throws {
