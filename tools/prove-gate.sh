@@ -18,6 +18,8 @@
 #
 # Environment: BENCHMARK_BIN, PROVE_GATE_TRIALS, PROVE_GATE_KEEP=DIR (keep
 # the result folders and compare outputs in DIR instead of a temporary one).
+# Run it on a quiet machine: a load average above half the CPU count is
+# warned about, and each trial line shows the load.
 # Exit status: 0 both targets met; 1 a target missed; 2 bad usage, a run or
 # a comparison failed.
 set -euo pipefail
@@ -64,6 +66,13 @@ compare() {
 # The row's line from a compare report: verdict, medians, change, p.
 row_line() { grep -E "^  [a-z ]+ +${row//./\\.} " "$work/$1" | sed -E 's/  +/  /g; s/^  //' || true; }
 
+load() { cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?"; }
+busy() { awk -v l="$(load)" -v n="$(nproc)" 'BEGIN { exit !(l + 0 > n / 2) }'; }
+if busy; then
+    echo "warning: load average $(load) on $(nproc) CPUs: other work competes with the runs;" \
+        "the proof is meant for a quiet machine (timing drifts between runs under load)" >&2
+fi
+
 echo "gate proof: $trials trials, each 3 fresh runs of \`$bin run harness --repetitions 5\`"
 echo "host: $("$bin" env 2>/dev/null | sed -n 's/^brand: *//p') ($(nproc) CPUs online)"
 echo
@@ -94,8 +103,8 @@ for i in $(seq 1 "$trials"); do
         b_result="MISSED"
     fi
 
-    printf 'trial %2d  (a) %-16s %s\n' "$i" "$a_result" "[$(row_line "a-$i.txt")]"
-    printf '          (b) %-16s %s\n' "$b_result" "[$(row_line "b-$i.txt")]"
+    printf 'trial %2d  load %-5s (a) %-16s %s\n' "$i" "$(load)" "$a_result" "[$(row_line "a-$i.txt")]"
+    printf '                     (b) %-16s %s\n' "$b_result" "[$(row_line "b-$i.txt")]"
 done
 
 echo
@@ -106,5 +115,5 @@ if [ "$false_alarms" -eq 0 ] && [ "$caught" -eq "$trials" ]; then
     echo "PASS"
     exit 0
 fi
-echo "FAIL: target missed"
+echo "FAIL: target missed (load average now $(load) on $(nproc) CPUs)"
 exit 1
