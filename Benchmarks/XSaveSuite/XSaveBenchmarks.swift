@@ -40,8 +40,8 @@ public struct XSaveBenchmarks: BenchmarkSuite {
         if amx == .run { amx = AMXGate.requestPermission() }
         let amxPermitted = amx == .run
         let cases = XSaveTimingPlan.cases(for: host, amxPermitted: amxPermitted)
-        let groups = Set(cases.filter { $0.skipReason == nil }.map { "\($0.set.label) \($0.state.rawValue)" }).count
-        ctx.progress.plan(total: 2 + groups)
+        let rounds = ctx.quick ? 4 : 8
+        ctx.progress.plan(total: 3 + rounds)
 
         try ctx.progress.step("size tables")
         let models = recorded.compactMap { XSaveSizeModel(cpu: $0.description) }
@@ -59,7 +59,8 @@ public struct XSaveBenchmarks: BenchmarkSuite {
         if let ws = XSaveWorkspace(cpu: host) {
             let tiles = amxPermitted ? AMXTileSource() : nil
             var t = XSaveHostTiming(host: host, workspace: ws, kernel: ctx.kernel,
-                                    samples: ctx.quick ? 400 : 4_000, tiles: tiles, amxPermitted: amxPermitted)
+                                    samples: ctx.quick ? 400 : 4_000, rounds: rounds, tiles: tiles,
+                                    amxPermitted: amxPermitted)
             rows += try t.run(cases, progress: ctx.progress)
             tiles?.release()
             timing = t

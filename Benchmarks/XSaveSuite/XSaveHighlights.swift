@@ -25,7 +25,7 @@ enum AMXEstimate {
             var est: [String: Double] = [:]
             for (metric, op, compacted) in ops {
                 let p: Params = ["cpu": m.cpuID, "set": f.set.label, "rate-from": "host \(set.label) dirty \(op.rawValue)"]
-                guard let ticks = t.median(set, .dirty, op), let bytes = t.extent(set, .dirty, compacted: compacted),
+                guard let ticks = t.median(set, .dirty, op), let bytes = t.written(set, .dirty, compacted: compacted),
                       ticks > 0 else {
                     rows.append(.skipped(suite, "amx-estimate", p, metric: metric, unit: "ticks", source: .model,
                                          reason: "the host has no measured \(op.rawValue) rate to scale"))
@@ -36,7 +36,7 @@ enum AMXEstimate {
                 est[metric] = value
                 rows.append(.figure(suite, "amx-estimate", p, metric: metric, value, unit: "ticks", source: .model,
                                     gate: .info,
-                                    note: String(format: "estimate, not measured: %d-byte AMX image / host rate %.2f bytes/tick (%d B in %.1f ticks); tile data may save at a different rate",
+                                    note: String(format: "estimate, not measured: %d-byte AMX image / host rate %.2f bytes/tick (%d bytes written in %.1f ticks); tile data may move at a different rate",
                                                  image, Double(bytes) / ticks, bytes, ticks)))
             }
             if let s = est["xsave_ticks"], let r = est["xrstor_ticks"] {

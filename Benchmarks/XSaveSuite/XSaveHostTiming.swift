@@ -3,22 +3,29 @@ import CXState
 
 /// Runs the host's timing cases and turns them into rows.
 ///
-/// Per case: the probe save (bytes written, extent, XSTATE_BV), the XRSTOR
-/// image, XINUSE right after the preparation, then the amortised timing.
+/// Three phases.  Setup, per case: the probe saves (bytes written, extent,
+/// XSTATE_BV), XINUSE right after the preparation, the inner count.  Then
+/// `rounds` interleaved rounds, each taking `samples / rounds` samples of
+/// every case in turn, so that a slow spell of the shared machine (another
+/// process on the sibling thread, a frequency change) lands on a slice of
+/// every case instead of all the samples of a few.  Last, the pooled
+/// samples become rows.
 struct XSaveHostTiming {
     let suite = "xsave"
     let host: CPUDescription
     let workspace: XSaveWorkspace
     let kernel: TimingKernel
+    /// Samples per case, over all rounds.
     let samples: Int
+    let rounds: Int
     let tiles: AMXTileSource?
     let amxPermitted: Bool
 
     /// Median ticks per case, for highlights and the AMX estimate:
     /// key "set|state|op".
     private(set) var medians: [String: Double] = [:]
-    /// Probe extents (bytes) per "set|state|format".
-    private(set) var extents: [String: Int] = [:]
+    /// Bytes the probe save wrote (sentinel count) per "set|state|format".
+    private(set) var written: [String: Int] = [:]
     /// Sets with at least one measured case, in architectural order.
     private(set) var measuredSets: [XSaveFeatureSet] = []
     /// Masks of those sets.
@@ -27,21 +34,79 @@ struct XSaveHostTiming {
     func median(_ set: XSaveFeatureSet, _ state: StateCondition, _ op: TimedOp) -> Double? {
         medians["\(set.label)|\(state.rawValue)|\(op.rawValue)"]
     }
-    func extent(_ set: XSaveFeatureSet, _ state: StateCondition, compacted: Bool) -> Int? {
-        extents["\(set.label)|\(state.rawValue)|\(compacted ? "compacted" : "standard")"]
+    func written(_ set: XSaveFeatureSet, _ state: StateCondition, compacted: Bool) -> Int? {
+        written["\(set.label)|\(state.rawValue)|\(compacted ? "compacted" : "standard")"]
     }
 
     /// Target length of the short region: long enough that the TSC's
     /// ~24-tick step is under 0.1% of it, short enough for --quick.
     static let targetTicks = 30_000.0
+    /// Untimed work before the first round, in ticks (~40 ms), so the first
+    /// case does not meet a core still ramping up from idle.
+    static let warmupTicks: UInt64 = 100_000_000
+
+    /// A runnable case after setup.
+    struct Prepared {
+        var c: TimingCase
+        var prep: StatePreparation
+        var inner: Int
+        /// Rows from setup (probes, XINUSE), emitted before the timing row.
+        var rows: [ResultRow]
+        var notes: String
+        var pooled = TimingSamples(perOp: [])
+        /// XSTATE_BV the timed loop left in its work buffer (saves and pairs), last round.
+        var loopBV: UInt64 = 0
+    }
+
+    /// Progress steps `run` takes: one for setup, one per round.
+    var progressSteps: Int { 1 + rounds }
 
     mutating func run(_ cases: [TimingCase], progress: Progress) throws -> [ResultRow] {
-        var rows: [ResultRow] = []
-        var lastGroup = ""
+        try progress.step("timing setup")
+        var order: [Int] = []          // index into `prepared`, or -1 with the skip rows
+        var skipRows: [[ResultRow]] = []
+        var prepared: [Prepared] = []
         for c in cases {
-            let group = "\(c.set.label) \(c.state.rawValue)"
-            if group != lastGroup { try progress.step("timing \(group)"); lastGroup = group }
-            rows += runCase(c)
+            if let reason = c.skipReason {
+                // An unsupported set is one row; an unavailable instruction is one per case.
+                let pp: Params = reason.hasPrefix("not supported")
+                    ? ["cpu": "host", "set": c.set.label, "mask": hex(c.mask)] : params(c)
+                skipRows.append([.skipped(suite, "save-restore", pp, metric: "per_op", unit: "ticks", reason: reason)])
+                order.append(-skipRows.count)
+            } else {
+                prepared.append(setup(c))
+                order.append(prepared.count - 1)
+            }
+        }
+
+        if let first = prepared.first {
+            let body = workspace.body(first.c.op, first.prep)
+            let t0 = cx_rdtsc_fenced()
+            while cx_rdtsc_fenced() &- t0 < Self.warmupTicks { body(first.inner) }
+        }
+        let perRound = max(1, samples / rounds)
+        for r in 0..<rounds {
+            try progress.step("timing round \(r + 1)/\(rounds)")
+            for i in prepared.indices {
+                let p = prepared[i]
+                if p.c.op == .xrstor || p.c.op == .xrstorCompacted {
+                    workspace.captureImage(p.prep, compacted: p.c.op.compacted)
+                }
+                workspace.resetWorkBuffers()
+                let m = kernel.measure(inner: p.inner, samples: perRound, warmup: 2, workspace.body(p.c.op, p.prep))
+                prepared[i].pooled.perOp += m.perOp
+                prepared[i].pooled.shortRegions += m.shortRegions
+                prepared[i].pooled.longRegions += m.longRegions
+                prepared[i].pooled.migrationsDropped += m.migrationsDropped
+                prepared[i].pooled.inner = p.inner
+                prepared[i].loopBV = workspace.workXStateBV(p.c.op)
+                if p.c.mask & 0x200 != 0 { workspace.restorePKRU() }
+            }
+        }
+
+        var rows: [ResultRow] = []
+        for o in order {
+            if o < 0 { rows += skipRows[-o - 1] } else { rows += finish(prepared[o]) }
         }
         return rows
     }
@@ -52,14 +117,9 @@ struct XSaveHostTiming {
         ["cpu": "host", "set": c.set.label, "mask": hex(c.mask), "state": c.state.rawValue, "op": c.op.rawValue]
     }
 
-    mutating func runCase(_ c: TimingCase) -> [ResultRow] {
+    /// Probes, XINUSE and the inner count of one runnable case.
+    mutating func setup(_ c: TimingCase) -> Prepared {
         let p = params(c)
-        if let reason = c.skipReason {
-            // An unsupported set is one row; an unavailable instruction is one per case.
-            let pp: Params = c.op == .xsave && reason.hasPrefix("not supported")
-                ? ["cpu": "host", "set": c.set.label, "mask": hex(c.mask)] : p
-            return [.skipped(suite, "save-restore", pp, metric: "per_op", unit: "ticks", reason: reason)]
-        }
         let d = XSaveTimingPlan.dirtying(for: c.mask, cpu: host, amxPermitted: amxPermitted)
         let prep = workspace.preparation(c.state, mask: c.mask, dirty: d, tiles: d.tiles ? tiles : nil)
         defer { if c.mask & 0x200 != 0 { workspace.restorePKRU() } }
@@ -89,50 +149,54 @@ struct XSaveHostTiming {
                 bv.note += "; the save wrote past the computed size \(computed)"
             }
             rows.append(bv)
-            extents[formatKey] = a.extent
+            written[formatKey] = a.bytesWritten
         }
 
-        var imageNote = ""
+        var notes = ""
         if c.op == .xrstor || c.op == .xrstorCompacted {
             let bv = workspace.captureImage(prep, compacted: c.op.compacted)
-            imageNote = "; image XSTATE_BV \(hex(bv))"
+            notes += "; image XSTATE_BV \(hex(bv))"
             rows.append(.figure(suite, "save-restore", p, metric: "image_xstate_bv", Double(bv), unit: "mask",
                                 source: .measured, gate: .info,
                                 note: "XSTATE_BV of the image the XRSTOR loop reads" + (bv & c.mask == 0 ? " (all init)" : "")))
         }
 
-        var xinuseNote = ""
         if host.features.xgetbv1 {
             let x = workspace.xinuse(after: prep)
-            xinuseNote = "; XINUSE after preparation \(hex(x))"
+            notes += "; XINUSE after preparation \(hex(x))"
             rows.append(.figure(suite, "save-restore", p, metric: "xinuse", Double(x), unit: "mask",
                                 source: .measured, gate: .info,
                                 note: "XGETBV(1) right after the preparation every region starts with"))
         }
 
         workspace.resetWorkBuffers()
-        let body = workspace.body(c.op, prep)
-        let inner = Self.innerCount(kernel, targetTicks: Self.targetTicks, maxInner: 8192, body)
-        let m = kernel.measure(inner: inner, samples: samples, warmup: 5, body)
-        var timing = ResultRow.timing(suite, "save-restore", p, metric: "per_op", m,
-                                      note: "amortised ticks per \(c.op.isPair ? "save+restore pair" : "instruction"), "
-                                          + "inner \(inner); preparation (\(prepNote(c))) once per region, cancelled by differencing"
-                                          + imageNote + xinuseNote + opNote(c.op))
-        if let s = m.summary { timing.value = s.median }
-        rows.append(timing)
+        let inner = Self.innerCount(kernel, targetTicks: Self.targetTicks, maxInner: 8192,
+                                    workspace.body(c.op, prep))
+        return Prepared(c: c, prep: prep, inner: inner, rows: rows, notes: notes)
+    }
+
+    /// The setup rows, the pooled timing row and what derives from it.
+    mutating func finish(_ pc: Prepared) -> [ResultRow] {
+        let c = pc.c, p = params(c), m = pc.pooled
+        var rows = pc.rows
+        rows.append(.timing(suite, "save-restore", p, metric: "per_op", m,
+                            note: "amortised ticks per \(c.op.isPair ? "save+restore pair" : "instruction"), "
+                                + "inner \(pc.inner), \(rounds) interleaved rounds; preparation (\(prepNote(c))) once per region, cancelled by differencing"
+                                + pc.notes + opNote(c.op)))
         if c.op.isSave || c.op.isPair {
-            let bv = workspace.workXStateBV(c.op) & c.mask
+            let bv = pc.loopBV & c.mask
             rows.append(.figure(suite, "save-restore", p, metric: "xstate_bv", Double(bv), unit: "mask",
                                 source: .measured, gate: .info,
-                                note: "XSTATE_BV \(hex(bv)) in the work buffer after the timed loop"))
+                                note: "XSTATE_BV \(hex(bv)) in the work buffer after this case's timed loop (last round)"))
         }
+        let formatKey = "\(c.set.label)|\(c.state.rawValue)|\(c.op.compacted ? "compacted" : "standard")"
         if let med = m.summary?.median {
             medians[Self.key(c)] = med
             if !measuredSets.contains(c.set) { measuredSets.append(c.set); masks[c.set] = c.mask }
-            if !c.op.isPair, let bytes = extents[formatKey], med > 0 {
+            if !c.op.isPair, let bytes = written[formatKey], med > 0 {
                 rows.append(.figure(suite, "save-restore", p, metric: "bytes_per_tick", Double(bytes) / med,
                                     unit: "bytes/tick", source: .measured, gate: .info,
-                                    note: "write extent of the \(c.op.compacted ? "XSAVEC" : "XSAVE") probe (\(bytes) B) / median ticks"))
+                                    note: "bytes the \(c.op.rawValue.hasPrefix("xrstor") ? (c.op.compacted ? "XSAVEC" : "XSAVE") + " probe of this state wrote (what XRSTOR reads back)" : "probe save wrote") (\(bytes) B) / median ticks"))
             }
         }
         return rows

@@ -81,9 +81,9 @@ public enum XSaveSizeRows {
         add("signal-frame", p, "frame_expanded_bytes", Double(l.sigframeExpanded), "bytes",
             frameNote + " with the expanded user size (what the kernel advertises)")
         add("signal-frame", p, "exceeds_minsigstksz_2048", l.sigframeExpanded > SignalFrameModel.legacyMinSigStkSz ? 1 : 0,
-            "bool", "expanded frame > glibc legacy MINSIGSTKSZ (2048): such a sigaltstack is too small")
+            "bool", "1 when the expanded frame exceeds glibc's legacy MINSIGSTKSZ (2048): a sigaltstack of that size is too small")
         add("signal-frame", p, "exceeds_sigstksz_8192", l.sigframeExpanded > SignalFrameModel.legacySigStkSz ? 1 : 0,
-            "bool", "expanded frame > glibc legacy SIGSTKSZ (8192): even the 'recommended' stack is too small")
+            "bool", "1 when the expanded frame exceeds glibc's legacy SIGSTKSZ (8192): even the recommended size is too small")
         add("signal-frame", p, "sigstksz_headroom_bytes",
             Double(SignalFrameModel.legacySigStkSz - l.sigframeExpanded), "bytes",
             "8192 - expanded frame (negative: overflow)")

@@ -1,0 +1,228 @@
+"""Plots of the `xsave` suite (called by tools/plot.py).
+
+xsave-sizes.png           XSAVE image size per CPU and cumulative feature
+                          set, stacked by state component, standard
+                          (XSAVE) and compacted (XSAVEC) format side by
+                          side.  The part of a bar not covered by
+                          components is layout overhead: standard-format
+                          holes, compacted 64-byte alignment padding.
+xsave-ticks-vs-bytes.png  host: median ticks per operation against the
+                          bytes the operation moves (bytes the probe save
+                          wrote), dirty and clean state, p25-p75 bars;
+                          the AMX estimates (model, not measured) at the
+                          recorded AMX image size.
+"""
+from __future__ import annotations
+
+import json
+import pathlib
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+# Components each cumulative step adds (XCR0 bit numbers), in the suite's order.
+SET_COMPONENTS = {
+    "x87+SSE": [0, 1],
+    "+AVX": [2],
+    "+AVX-512": [5, 6, 7],
+    "+PKRU": [9],
+    "+AMX_XTILECFG": [17],
+    "+AMX_XTILEDATA": [18],
+}
+SET_ORDER = list(SET_COMPONENTS)
+SHORT_SET = {"x87+SSE": "SSE", "+AVX": "AVX", "+AVX-512": "512", "+PKRU": "PKRU",
+             "+AMX_XTILECFG": "TCFG", "+AMX_XTILEDATA": "AMX"}
+COMPONENT_COLORS = {
+    "legacy+header": "#9e9e9e", 2: "tab:blue", 5: "tab:cyan", 6: "tab:green", 7: "tab:olive",
+    9: "tab:purple", 17: "tab:orange", 18: "tab:red", "layout overhead": "white",
+}
+COMPONENT_NAMES = {2: "AVX (YMM_Hi128)", 5: "AVX-512 opmask", 6: "AVX-512 ZMM_Hi256",
+                   7: "AVX-512 Hi16_ZMM", 9: "PKRU", 17: "AMX XTILECFG", 18: "AMX XTILEDATA"}
+
+
+def _num(text: str | None) -> float | None:
+    try:
+        return float(text) if text not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _params(row: dict) -> dict[str, str]:
+    out = {}
+    for part in (row.get("params") or "").split(";"):
+        k, _, v = part.partition("=")
+        if k:
+            out[k] = v
+    return out
+
+
+def _ok(rows: list[dict], benchmark: str, metric: str | None = None) -> list[dict]:
+    return [r for r in rows if r.get("benchmark") == benchmark
+            and (metric is None or r.get("metric") == metric)
+            and r.get("status") == "ok" and _num(r.get("value")) is not None]
+
+
+def _first_rep(rows: list[dict]) -> list[dict]:
+    reps = sorted({r.get("repetition") or "1" for r in rows})
+    return [r for r in rows if (r.get("repetition") or "1") == reps[0]] if reps else rows
+
+
+def plot_sizes(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | None:
+    rows = _first_rep(rows)
+    sizes: dict[str, dict[int, int]] = {}     # cpu -> component -> bytes (enabled only)
+    sources: dict[str, str] = {}
+    for r in _ok(rows, "size-component", "size"):
+        p = _params(r)
+        sizes.setdefault(p["cpu"], {})[int(p["component"])] = int(float(r["value"]))
+        sources[p["cpu"]] = r.get("source", "")
+    enabled = {(_params(r)["cpu"], int(_params(r)["component"])): _num(r["value"]) == 1
+               for r in _ok(rows, "size-component", "enabled")}
+    totals: dict[tuple[str, str, str], int] = {}
+    for fmt in ("standard_bytes", "compacted_bytes"):
+        for r in _ok(rows, "size-featureset", fmt):
+            p = _params(r)
+            totals[(p["cpu"], p["set"], fmt)] = int(float(r["value"]))
+    cpus = [c for c in sizes if any(k[0] == c for k in totals)]
+    if not cpus:
+        return None
+    cpus.sort(key=lambda c: (c == "host", c))
+
+    bars = max(len([k for k in totals if k[2] == f]) for f in ("standard_bytes", "compacted_bytes"))
+    fig, axes = plt.subplots(2, 1, figsize=(max(9.0, 0.32 * bars + 3), 10), sharey=True)
+    used: set = set()
+    for ax, fmt, title in zip(axes, ("standard_bytes", "compacted_bytes"),
+                              ("standard format (XSAVE / XSAVEOPT)", "compacted format (XSAVEC)")):
+        x, ticks, labels = 0.0, [], []
+        for cpu in cpus:
+            for s in SET_ORDER:
+                total = totals.get((cpu, s, fmt))
+                if total is None:
+                    continue
+                comps = [c for step in SET_ORDER[:SET_ORDER.index(s) + 1] for c in SET_COMPONENTS[step]
+                         if c >= 2 and enabled.get((cpu, c))]
+                bottom = 576
+                ax.bar(x, 576, color=COMPONENT_COLORS["legacy+header"], edgecolor="black", linewidth=0.3)
+                used.add("legacy+header")
+                for c in comps:
+                    h = sizes[cpu].get(c, 0)
+                    ax.bar(x, h, bottom=bottom, color=COMPONENT_COLORS.get(c, "tab:brown"),
+                           edgecolor="black", linewidth=0.3)
+                    used.add(c)
+                    bottom += h
+                if total > bottom:
+                    ax.bar(x, total - bottom, bottom=bottom, color="white", edgecolor="black",
+                           hatch="//", linewidth=0.3)
+                    used.add("layout overhead")
+                ticks.append(x)
+                labels.append(SHORT_SET[s])
+                x += 1
+            ax.text(x - 0.5 - len([s for s in SET_ORDER if (cpu, s, fmt) in totals]) / 2, -0.13,
+                    f"{cpu}\n[{sources.get(cpu, '?')}]", transform=ax.get_xaxis_transform(),
+                    ha="center", va="top", fontsize=9)
+            x += 0.8
+        ax.set_xticks(ticks)
+        ax.set_xticklabels(labels, rotation=90, fontsize=7)
+        ax.set_title(title)
+        ax.grid(axis="y", alpha=0.3)
+    for ax in axes:
+        ax.set_ylabel("XSAVE image size (bytes)")
+    handles = []
+    for key in ["legacy+header", 2, 5, 6, 7, 9, 17, 18, "layout overhead"]:
+        if key in used:
+            label = COMPONENT_NAMES.get(key, key) if not isinstance(key, str) else \
+                ("x87+SSE legacy area + header" if key == "legacy+header"
+                 else "layout overhead (holes, alignment)")
+            handles.append(plt.Rectangle((0, 0), 1, 1, facecolor=COMPONENT_COLORS[key], edgecolor="black",
+                                         hatch="//" if key == "layout overhead" else None, label=label))
+    handles.append(plt.Rectangle((0, 0), 0, 0, color="none",
+                                 label="source: recorded CPUs = model; host = measured (its CPUID)"))
+    fig.legend(handles=handles, loc="upper center", ncol=4, fontsize=8, frameon=False)
+    fig.subplots_adjust(top=0.88, bottom=0.1, hspace=0.45)
+    out = run_dir / "xsave-sizes.png"
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
+
+
+def plot_ticks_vs_bytes(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | None:
+    timing = [r for r in _ok(rows, "save-restore", "per_op") if r.get("source") == "measured"]
+    if not timing:
+        return None
+    written = {}
+    for r in _ok(rows, "save-restore", "bytes_written"):
+        p = _params(r)
+        fmt = "compacted" if p["op"] == "xsavec" else "standard"
+        written[(r.get("repetition"), p["set"], p["state"], fmt, p["op"])] = _num(r["value"])
+
+    def bytes_for(r: dict) -> float | None:
+        p = _params(r)
+        op = p["op"]
+        rep = r.get("repetition")
+        if op in ("xsave", "xsaveopt", "xsavec"):
+            return written.get((rep, p["set"], p["state"], "compacted" if op == "xsavec" else "standard", op))
+        if op in ("xrstor", "xsave+xrstor"):
+            return written.get((rep, p["set"], p["state"], "standard", "xsave"))
+        if op in ("xrstor-compacted", "xsavec+xrstor-compacted"):
+            return written.get((rep, p["set"], p["state"], "compacted", "xsavec"))
+        if op == "xsaveopt+xrstor":
+            return written.get((rep, p["set"], p["state"], "standard", "xsaveopt"))
+        return None
+
+    ops = sorted({_params(r)["op"] for r in timing}, key=lambda o: (("+" in o), o))
+    cmap = plt.get_cmap("tab10")
+    colors = {op: cmap(i % 10) for i, op in enumerate(ops)}
+    fig, ax = plt.subplots(figsize=(10, 6))
+    seen = set()
+    for r in timing:
+        p = _params(r)
+        b = bytes_for(r)
+        if b is None:
+            continue
+        med, lo, hi = _num(r["value"]), _num(r.get("p25")), _num(r.get("p75"))
+        yerr = [[med - lo], [hi - med]] if lo is not None and hi is not None else None
+        marker = "o" if p["state"] == "dirty" else "x"
+        key = (p["op"], p["state"])
+        ax.errorbar(b, med, yerr=yerr, fmt=marker, color=colors[p["op"]], ms=6, capsize=2,
+                    label=f"{p['op']}, {p['state']} [measured]" if key not in seen else None)
+        seen.add(key)
+    for r in _ok(rows, "amx-estimate"):
+        if not r["metric"].endswith("_ticks") or r["metric"] == "pair_ticks":
+            continue
+        p = _params(r)
+        size = 10752 if r["metric"] == "xsavec_ticks" else 11008
+        for s in _ok(rows, "size-featureset", "compacted_bytes" if r["metric"] == "xsavec_ticks" else "standard_bytes"):
+            sp = _params(s)
+            if sp.get("cpu") == p.get("cpu") and sp.get("set") == p.get("set"):
+                size = _num(s["value"])
+        ax.scatter(size, _num(r["value"]), marker="*", s=160, facecolors="none",
+                   edgecolors="black",
+                   label="AMX image estimate [model, not measured]" if "est" not in seen else None)
+        ax.annotate(f"{p.get('cpu')} {r['metric'].replace('_ticks', '')}", (size, _num(r["value"])),
+                    textcoords="offset points", xytext=(5, 5), fontsize=7)
+        seen.add("est")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("bytes moved (bytes the probe save wrote; AMX: recorded image size), log scale")
+    ax.set_ylabel("median TSC ticks per operation (p25-p75 bars), log scale")
+    ax.set_title("host XSAVE-family cost versus bytes (o dirty, x clean)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, ncol=2, loc="upper left")
+    try:
+        hz = float(json.loads((run_dir / "environment.json").read_text())["tsc_hz"])
+        scale = 1e9 / hz
+        sec = ax.secondary_yaxis("right", functions=(lambda t: t * scale, lambda n: n / scale))
+        sec.set_ylabel("nanoseconds (at the TSC rate)")
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    fig.tight_layout()
+    out = run_dir / "xsave-ticks-vs-bytes.png"
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
+
+
+def plot(run_dir: pathlib.Path, rows: list[dict]) -> list[pathlib.Path]:
+    """Draws the suite's plots into `run_dir`; returns the files written."""
+    return [p for p in (plot_sizes(run_dir, rows), plot_ticks_vs_bytes(run_dir, rows)) if p is not None]
