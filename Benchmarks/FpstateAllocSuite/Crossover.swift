@@ -9,7 +9,7 @@ import Foundation
 /// allocator (mmap when selected).  Figures combining the two, or adding the
 /// modelled #NM exit, are model figures and are not gated.
 struct Crossover {
-    typealias Latency = FpstateAllocBenchmarks.PolicyLatency
+    typealias Latency = PolicyLatency
     let cfg: FpstateAllocConfig
     let latencies: [Policy: Latency]?
     let timingLabel: String?

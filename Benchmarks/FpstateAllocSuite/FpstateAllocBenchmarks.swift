@@ -30,27 +30,15 @@ public struct FpstateAllocBenchmarks: BenchmarkSuite {
     public func run(_ ctx: SuiteContext) throws -> SuiteResult {
         let cfg = try FpstateAllocConfig(ctx)
         let allocators = try makeAllocators(cfg)
-        ctx.progress.plan(total: 1 + allocators.count * Policy.allCases.count + Policy.allCases.count + 2)
+        let lifecycle = LifecycleBenchmark(suite: name, ctx: ctx, cfg: cfg, allocators: allocators)
+        ctx.progress.plan(total: 1 + lifecycle.steps + Policy.allCases.count + 2)
         var rows: [ResultRow] = []
 
         try ctx.progress.step("sizes")
         rows += sizeRows(cfg)
 
-        var latencies: [String: [Policy: PolicyLatency]] = [:]
-        for entry in allocators {
-            guard let alloc = entry.allocator else {
-                rows.append(.skipped(name, "lifecycle", params(cfg, [("allocator", entry.label)]), metric: "create_ticks",
-                                     unit: "ticks", reason: entry.skipReason ?? "unavailable"))
-                for _ in Policy.allCases { try ctx.progress.step("lifecycle \(entry.label) (skipped)") }
-                continue
-            }
-            for policy in Policy.allCases {
-                try ctx.progress.step("lifecycle \(entry.label) \(policy.rawValue)")
-                let (r, lat) = lifecycle(ctx, cfg, alloc, policy)
-                rows += r
-                if let lat { latencies[entry.label, default: [:]][policy] = lat }
-            }
-        }
+        rows += try lifecycle.run()
+        let latencies = lifecycle.latencies
 
         var sweep: [SweepKey: FleetMemory] = [:]
         for policy in Policy.allCases {
@@ -132,82 +120,6 @@ public struct FpstateAllocBenchmarks: BenchmarkSuite {
         ]
     }
 
-    // MARK: - lifecycle latency
-
-    /// Latency samples of one allocator and policy, in ticks.
-    struct PolicyLatency {
-        var create: TimingSamples, setCpuid: TimingSamples, firstUse: TimingSamples, destroy: TimingSamples
-        var source: FigureSource
-    }
-
-    func lifecycle(_ ctx: SuiteContext, _ cfg: FpstateAllocConfig, _ alloc: StateAllocator,
-                   _ policy: Policy) -> ([ResultRow], PolicyLatency?) {
-        let counting = CountingAllocator(alloc)
-        let copier = StateCopier(host: ctx.host, sizes: cfg.sizes, alignment: alloc.alignment)
-        let sim = FleetSimulator(sizes: cfg.sizes, allocator: counting, copier: copier,
-                                 kernel: ctx.kernel, floor: ctx.emptyRegionTicks)
-        // Every vCPU has AMX in CPUID and uses it, so each yields one expansion sample.
-        let plan = FleetPlan(vcpus: cfg.latencyVCPUs, cpuidPercent: 100, adoptionPercent: 100, seed: ctx.seed)
-        let p = params(cfg, [("allocator", alloc.name), ("policy", policy.rawValue)])
-        var lat = PolicyLatency(create: TimingSamples(perOp: []), setCpuid: TimingSamples(perOp: []),
-                                firstUse: TimingSamples(perOp: []), destroy: TimingSamples(perOp: []),
-                                source: alloc.source)
-        var rows: [ResultRow] = []
-        // Heap allocators: room for two fleets' peak, kept resident (see HeapPin).
-        let s = cfg.sizes
-        let pin = HeapPin(alloc, bytes: 2 * cfg.latencyVCPUs * (s.expandedBufferBytes + s.defaultBufferBytes),
-                          blockBytes: s.expandedBufferBytes)
-        defer { pin.release() }
-        do {
-            _ = try sim.run(plan, policy: policy)  // warm-up: allocator caches, code paths
-            for _ in 0..<cfg.rounds {
-                let o = try sim.run(plan, policy: policy)
-                lat.create.append(o.create); lat.setCpuid.append(o.setCpuid)
-                lat.firstUse.append(o.firstUse); lat.destroy.append(o.destroy)
-            }
-        } catch {
-            rows.append(ResultRow(suite: name, benchmark: "lifecycle", params: p, metric: "create_ticks",
-                                  source: alloc.source, gate: .timing, status: .error, value: nil, unit: "ticks",
-                                  note: "\(error); live buffers after cleanup: \(counting.live)"))
-            rows += countRows(p, counting, source: alloc.source)
-            return (rows, nil)
-        }
-        let heap = alloc.pageGranular ? "" : "; heap kept resident between fleets (no page faults)"
-        let fleet = "\(cfg.latencyVCPUs) vCPUs x \(cfg.rounds) fleets after 1 warm-up fleet; one event per region, run's empty region subtracted" + heap
-        let createBytes = policy == .eagerAtCreate ? s.expandedBufferBytes : s.defaultBufferBytes
-        let expandNote = "allocate \(s.expandedBufferBytes) B + first touch (\(FpstateSizes.pages(s.expandedBufferBytes)) pages) + copy state (\(copier.label)) + free old \(s.defaultBufferBytes) B; \(fleet)"
-        rows.append(timingRow(p, "create_ticks", lat.create, alloc,
-                              "allocate \(createBytes) B + zero/first touch; \(fleet)"))
-        if !lat.setCpuid.perOp.isEmpty {
-            rows.append(timingRow(p, "set_cpuid_ticks", lat.setCpuid, alloc, "expansion at KVM_SET_CPUID2: " + expandNote))
-        }
-        if !lat.firstUse.perOp.isEmpty {
-            rows.append(timingRow(p, "first_use_ticks", lat.firstUse, alloc,
-                                  "expansion in the #NM trap path (exit delivery not included): " + expandNote))
-        }
-        rows.append(timingRow(p, "destroy_ticks", lat.destroy, alloc, "release of the final buffer; \(fleet)"))
-        rows += countRows(p, counting, source: alloc.source)
-        return (rows, lat)
-    }
-
-    func timingRow(_ p: Params, _ metric: String, _ m: TimingSamples, _ alloc: StateAllocator, _ note: String) -> ResultRow {
-        let label = alloc.source == .proxy ? "\(alloc.name) stands in for the kernel's vzalloc; " : ""
-        return .timing(name, "lifecycle", p, metric: metric, m, source: alloc.source, note: label + note)
-    }
-
-    /// Allocation and free counts: equal counts and zero live buffers show
-    /// every buffer was freed.  Deterministic, so gated exactly.
-    func countRows(_ p: Params, _ c: CountingAllocator, source: FigureSource) -> [ResultRow] {
-        [
-            .figure(name, "lifecycle", p, metric: "allocations", Double(c.allocations), unit: "count",
-                    source: .measured, gate: .exact, note: "successful allocations, warm-up included"),
-            .figure(name, "lifecycle", p, metric: "frees", Double(c.frees), unit: "count",
-                    source: .measured, gate: .exact, note: "releases, warm-up included"),
-            .figure(name, "lifecycle", p, metric: "unfreed_buffers", Double(c.live), unit: "count",
-                    source: .measured, gate: .exact, note: "allocations - frees after the last fleet was destroyed"),
-        ]
-    }
-
     // MARK: - memory sweep
 
     struct SweepKey: Hashable { var policy: Policy, vcpus: Int, adoption: Double }
@@ -273,13 +185,5 @@ public struct FpstateAllocBenchmarks: BenchmarkSuite {
                              reason: "one NUMA node with memory (node \(local)): remote placement cannot be measured here")]
         }
         return NumaRemote.measure(ctx, cfg, suite: name, local: local, remote: remote, params: p)
-    }
-}
-
-extension TimingSamples {
-    /// Appends another measurement's samples (same kind of event).
-    mutating func append(_ other: TimingSamples) {
-        perOp += other.perOp
-        migrationsDropped += other.migrationsDropped
     }
 }

@@ -14,7 +14,7 @@ enum Highlights {
     }
 
     /// p50 / p95 / p99 of each event, per allocator and policy, in ticks.
-    static func timeTable(_ lat: [String: [Policy: FpstateAllocBenchmarks.PolicyLatency]], order: [String],
+    static func timeTable(_ lat: [String: [Policy: PolicyLatency]], order: [String],
                           ctx: SuiteContext) -> [String] {
         var out = [String(format: "latency per event, ticks p50/p95/p99 (1 tick = %.3f ns; page fault ~6-8k ticks):", ctx.tsc.nsPerTick)]
         func cell(_ m: TimingSamples) -> String {

@@ -1,0 +1,163 @@
+import BenchCore
+import Foundation
+
+/// Latency samples of one allocator and policy, in ticks.
+struct PolicyLatency {
+    var create = TimingSamples(perOp: []), setCpuid = TimingSamples(perOp: [])
+    var firstUse = TimingSamples(perOp: []), destroy = TimingSamples(perOp: [])
+    var source: FigureSource
+}
+
+/// The `lifecycle` benchmark: per allocator and policy, whole fleets of
+/// `latency-vcpus` vCPUs run create -> KVM_SET_CPUID2 -> run -> first use ->
+/// destroy, every vCPU with AMX in CPUID and using it, so each yields one
+/// sample per event.
+///
+/// Rounds are interleaved: round r runs one fleet of every allocator and
+/// policy before round r + 1 starts.  On a shared machine a slow phase of a
+/// few seconds then moves every distribution a little instead of moving a
+/// few of them entirely, which keeps medians comparable between runs.
+final class LifecycleBenchmark {
+    /// One allocator x policy: its counting wrapper, simulator and samples.
+    final class Cell {
+        let label: String, policy: Policy
+        let allocator: StateAllocator
+        let counting: CountingAllocator
+        let copier: StateCopier
+        let sim: FleetSimulator
+        var latency: PolicyLatency
+        var error: Error?
+
+        init(label: String, allocator: StateAllocator, policy: Policy, ctx: SuiteContext, sizes: FpstateSizes) {
+            self.label = label; self.policy = policy; self.allocator = allocator
+            counting = CountingAllocator(allocator)
+            copier = StateCopier(host: ctx.host, sizes: sizes, alignment: allocator.alignment)
+            sim = FleetSimulator(sizes: sizes, allocator: counting, copier: copier,
+                                 kernel: ctx.kernel, floor: ctx.emptyRegionTicks)
+            latency = PolicyLatency(source: allocator.source)
+        }
+
+        /// One fleet; its samples are kept when `record`.  After a failure the cell stops.
+        func round(_ plan: FleetPlan, record: Bool) {
+            guard error == nil else { return }
+            do {
+                let o = try sim.run(plan, policy: policy)
+                guard record else { return }
+                latency.create.append(o.create); latency.setCpuid.append(o.setCpuid)
+                latency.firstUse.append(o.firstUse); latency.destroy.append(o.destroy)
+            } catch {
+                self.error = error
+            }
+        }
+    }
+
+    let suite: String
+    let ctx: SuiteContext
+    let cfg: FpstateAllocConfig
+    let cells: [Cell]
+    let skipped: [(label: String, reason: String)]
+
+    init(suite: String, ctx: SuiteContext, cfg: FpstateAllocConfig,
+         allocators: [FpstateAllocBenchmarks.AllocatorEntry]) {
+        self.suite = suite; self.ctx = ctx; self.cfg = cfg
+        cells = allocators.flatMap { e -> [Cell] in
+            guard let a = e.allocator else { return [] }
+            return Policy.allCases.map { Cell(label: e.label, allocator: a, policy: $0, ctx: ctx, sizes: cfg.sizes) }
+        }
+        skipped = allocators.filter { $0.allocator == nil }.map { ($0.label, $0.skipReason ?? "unavailable") }
+    }
+
+    /// Progress steps `run` takes: one warm-up step, one per round.
+    var steps: Int { 1 + cfg.rounds }
+
+    /// Latencies of cells that finished, by allocator label and policy.
+    var latencies: [String: [Policy: PolicyLatency]] {
+        var out: [String: [Policy: PolicyLatency]] = [:]
+        for c in cells where c.error == nil { out[c.label, default: [:]][c.policy] = c.latency }
+        return out
+    }
+
+    func run() throws -> [ResultRow] {
+        let plan = FleetPlan(vcpus: cfg.latencyVCPUs, cpuidPercent: 100, adoptionPercent: 100, seed: ctx.seed)
+        let s = cfg.sizes
+        // Heap allocators: room for two fleets' peak, kept resident (see HeapPin).
+        var seen = Set<String>()
+        let pins = cells.filter { seen.insert($0.label).inserted }.map {
+            HeapPin($0.allocator, bytes: 2 * cfg.latencyVCPUs * (s.expandedBufferBytes + s.defaultBufferBytes),
+                    blockBytes: s.expandedBufferBytes)
+        }
+        defer { pins.forEach { $0.release() } }
+
+        try ctx.progress.step("lifecycle warm-up")
+        for c in cells { c.round(plan, record: false) }  // allocator caches, code paths, heap
+        for r in 0..<cfg.rounds {
+            try ctx.progress.step("lifecycle round \(r + 1)/\(cfg.rounds)")
+            for c in cells { c.round(plan, record: true) }
+        }
+        var rows = skipped.map {
+            ResultRow.skipped(suite, "lifecycle", params([("allocator", $0.label)]), metric: "create_ticks",
+                              unit: "ticks", reason: $0.reason)
+        }
+        for c in cells { rows += self.rows(c) }
+        return rows
+    }
+
+    func params(_ extra: [(String, String)]) -> Params { Params([("cpu-model", cfg.sizes.cpu)] + extra) }
+
+    func rows(_ c: Cell) -> [ResultRow] {
+        let p = params([("allocator", c.label), ("policy", c.policy.rawValue)])
+        if let e = c.error {
+            return [ResultRow(suite: suite, benchmark: "lifecycle", params: p, metric: "create_ticks",
+                              source: c.allocator.source, gate: .timing, status: .error, value: nil, unit: "ticks",
+                              note: "\(e); live buffers after cleanup: \(c.counting.live)")] + countRows(p, c.counting)
+        }
+        let s = cfg.sizes
+        let heap = c.allocator.pageGranular ? "" : "; heap kept resident between fleets (no page faults)"
+        let fleet = "\(cfg.latencyVCPUs) vCPUs x \(cfg.rounds) interleaved fleets after 1 warm-up fleet; one event per region, run's empty region subtracted" + heap
+        let createBytes = c.policy == .eagerAtCreate ? s.expandedBufferBytes : s.defaultBufferBytes
+        let expandNote = "allocate \(s.expandedBufferBytes) B + first touch (\(FpstateSizes.pages(s.expandedBufferBytes)) pages) + copy state (\(c.copier.label)) + free old \(s.defaultBufferBytes) B; \(fleet)"
+        var rows = [timingRow(p, "create_ticks", c.latency.create, c.allocator, "allocate \(createBytes) B + zero/first touch; \(fleet)")]
+        if !c.latency.setCpuid.perOp.isEmpty {
+            rows.append(timingRow(p, "set_cpuid_ticks", c.latency.setCpuid, c.allocator, "expansion at KVM_SET_CPUID2: " + expandNote))
+        }
+        if !c.latency.firstUse.perOp.isEmpty {
+            rows.append(timingRow(p, "first_use_ticks", c.latency.firstUse, c.allocator,
+                                  "expansion in the #NM trap path (exit delivery not included): " + expandNote))
+        }
+        var destroy = timingRow(p, "destroy_ticks", c.latency.destroy, c.allocator, "release of the final buffer; \(fleet)")
+        if !c.allocator.pageGranular {
+            // A heap free is ~7 TSC steps (~24 ticks each): its median moves by
+            // whole steps between runs, so it is reported, not gated.
+            destroy.gate = .info
+            destroy.note += "; a few TSC steps long: quantised, not gated"
+        }
+        rows.append(destroy)
+        return rows + countRows(p, c.counting)
+    }
+
+    func timingRow(_ p: Params, _ metric: String, _ m: TimingSamples, _ alloc: StateAllocator, _ note: String) -> ResultRow {
+        let label = alloc.source == .proxy ? "\(alloc.name) stands in for the kernel's vzalloc; " : ""
+        return .timing(suite, "lifecycle", p, metric: metric, m, source: alloc.source, note: label + note)
+    }
+
+    /// Allocation and free counts: equal counts and zero live buffers show
+    /// every buffer was freed.  Deterministic, so gated exactly.
+    func countRows(_ p: Params, _ c: CountingAllocator) -> [ResultRow] {
+        [
+            .figure(suite, "lifecycle", p, metric: "allocations", Double(c.allocations), unit: "count",
+                    source: .measured, gate: .exact, note: "successful allocations, warm-up included"),
+            .figure(suite, "lifecycle", p, metric: "frees", Double(c.frees), unit: "count",
+                    source: .measured, gate: .exact, note: "releases, warm-up included"),
+            .figure(suite, "lifecycle", p, metric: "unfreed_buffers", Double(c.live), unit: "count",
+                    source: .measured, gate: .exact, note: "allocations - frees after the last fleet was destroyed"),
+        ]
+    }
+}
+
+extension TimingSamples {
+    /// Appends another measurement's samples (same kind of event).
+    mutating func append(_ other: TimingSamples) {
+        perOp += other.perOp
+        migrationsDropped += other.migrationsDropped
+    }
+}
