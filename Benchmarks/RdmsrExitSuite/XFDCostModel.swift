@@ -1,0 +1,80 @@
+import BenchCore
+
+/// The analytic side of the suite: closed forms that turn per-exit costs
+/// into break-even write rates, CPU shares and fleet aggregates.  Pure
+/// functions; units are stated per function.
+public enum XFDCostModel {
+    /// Guest XFD writes per vm-exit above which `always-intercept` costs more
+    /// than a per-exit RDMSR(IA32_XFD).
+    ///
+    /// A read policy pays `rdmsr` per exit; always-intercept pays, per guest
+    /// write, one extra exit: `roundTrip + writeHandler`.  The WRMSR itself
+    /// runs under both (by the guest or by KVM) and cancels.  So with `w`
+    /// writes per exit the two cost the same when
+    ///
+    ///     w * (roundTrip + writeHandler) = rdmsr
+    ///
+    /// All three in the same unit (core cycles or ticks).
+    /// Precondition: roundTrip + writeHandler > 0.
+    public static func breakEvenWritesPerExit(rdmsr: Double, roundTrip: Double, writeHandler: Double) -> Double {
+        precondition(roundTrip + writeHandler > 0)
+        return rdmsr / (roundTrip + writeHandler)
+    }
+
+    /// Per-exit cost difference, always-intercept minus a read-after-every-
+    /// exit policy, for a guest writing XFD once every `interval` exits (no
+    /// XFD_ERR work): `(roundTrip + writeHandler) / interval - rdmsr`.
+    /// Positive means always-intercept is dearer.  Units as the inputs.
+    public static func alwaysMinusReadPerExit(rdmsr: Double, roundTrip: Double, writeHandler: Double,
+                                              interval: Double) -> Double {
+        precondition(interval > 0)
+        return (roundTrip + writeHandler) / interval - rdmsr
+    }
+
+    /// Fraction of one vCPU's time (0...1 and beyond when saturated) spent on
+    /// `overheadTicks` per exit at `exitsPerSecond`, with a TSC of `tscHz`.
+    public static func cpuShare(overheadTicks: Double, exitsPerSecond: Double, tscHz: Double) -> Double {
+        precondition(tscHz > 0)
+        return overheadTicks * exitsPerSecond / tscHz
+    }
+
+    /// Weighted mean of per-guest-kind figures by `fleet` weights.
+    /// Precondition: every weighted kind has a figure, weights sum > 0.
+    public static func fleetAggregate(_ perGuest: [GuestKind: Double], fleet: FleetMix) -> Double {
+        var sum = 0.0
+        for (kind, weight) in fleet.weights where weight > 0 {
+            sum += weight * perGuest[kind]!
+        }
+        return sum / fleet.total
+    }
+}
+
+/// Shares of guest kinds in a fleet of vCPUs, e.g. `legacy=60,aware=30,amx=10`.
+public struct FleetMix: Sendable, Equatable {
+    public static let defaultSpec = "legacy=60,aware=30,amx=10"
+    public let weights: [GuestKind: Double]
+    public var total: Double { weights.values.reduce(0, +) }
+
+    public init(_ spec: String) throws {
+        var w: [GuestKind: Double] = [:]
+        for part in spec.split(separator: ",") {
+            let kv = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard kv.count == 2, let kind = GuestKind.allCases.first(where: { $0.fleetKey == kv[0] }),
+                  let v = Double(kv[1]), v.isFinite, v >= 0 else {
+                throw BenchError.badInput("fleet=\(spec): expected legacy=W,aware=W,amx=W with non-negative weights")
+            }
+            w[kind] = v
+        }
+        guard w.values.reduce(0, +) > 0 else { throw BenchError.badInput("fleet=\(spec): weights must not all be zero") }
+        weights = w
+    }
+
+    /// `legacy=60,aware=30,amx=10` in a stable order.
+    public var description: String {
+        GuestKind.allCases.compactMap { k in weights[k].map { "\(k.fleetKey)=\(Self.format($0))" } }.joined(separator: ",")
+    }
+
+    private static func format(_ v: Double) -> String {
+        v == v.rounded() ? String(Int(v)) : String(v)
+    }
+}
