@@ -40,7 +40,7 @@ public struct XSaveBenchmarks: BenchmarkSuite {
         if amx == .run { amx = AMXGate.requestPermission() }
         let amxPermitted = amx == .run
         let cases = XSaveTimingPlan.cases(for: host, amxPermitted: amxPermitted)
-        let rounds = ctx.quick ? 4 : 8
+        let rounds = ctx.quick ? 8 : 16
         ctx.progress.plan(total: 3 + rounds)
 
         try ctx.progress.step("size tables")
@@ -59,7 +59,7 @@ public struct XSaveBenchmarks: BenchmarkSuite {
         if let ws = XSaveWorkspace(cpu: host) {
             let tiles = amxPermitted ? AMXTileSource() : nil
             var t = XSaveHostTiming(host: host, workspace: ws, kernel: ctx.kernel,
-                                    samples: ctx.quick ? 400 : 4_000, rounds: rounds, tiles: tiles,
+                                    samples: ctx.quick ? 800 : 4_000, rounds: rounds, tiles: tiles,
                                     amxPermitted: amxPermitted)
             rows += try t.run(cases, progress: ctx.progress)
             tiles?.release()
@@ -84,6 +84,16 @@ public struct XSaveBenchmarks: BenchmarkSuite {
                                 source: .measured, gate: .exact,
                                 note: "ARCH_REQ_XCOMP_PERM(18) succeeded; the +AMX sets in save-restore include tile data"))
         }
+
+        // Console reports show the first rows: lead with the per-set totals
+        // and the host's per-operation medians, leave the component tables last.
+        let order = ["size-featureset", "save-restore", "size-check", "linux-buffer", "signal-frame", "amx",
+                     "amx-estimate", "size-component"]
+        func rank(_ r: ResultRow) -> Int {
+            let b = order.firstIndex(of: r.benchmark) ?? order.count
+            return r.benchmark == "save-restore" && r.metric != "per_op" ? b * 2 + 1 : b * 2
+        }
+        rows = rows.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
 
         var lines = Highlights.growth(models: models, host: hostModel)
         if let t = timing { lines += Highlights.hostCosts(t, ctx: ctx) }

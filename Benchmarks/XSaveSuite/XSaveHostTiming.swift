@@ -67,11 +67,8 @@ struct XSaveHostTiming {
         var skipRows: [[ResultRow]] = []
         var prepared: [Prepared] = []
         for c in cases {
-            if let reason = c.skipReason {
-                // An unsupported set is one row; an unavailable instruction is one per case.
-                let pp: Params = reason.hasPrefix("not supported")
-                    ? ["cpu": "host", "set": c.set.label, "mask": hex(c.mask)] : params(c)
-                skipRows.append([.skipped(suite, "save-restore", pp, metric: "per_op", unit: "ticks", reason: reason)])
+            if let row = Self.skippedRow(c) {
+                skipRows.append([row])
                 order.append(-skipRows.count)
             } else {
                 prepared.append(setup(c))
@@ -109,6 +106,16 @@ struct XSaveHostTiming {
             if o < 0 { rows += skipRows[-o - 1] } else { rows += finish(prepared[o]) }
         }
         return rows
+    }
+
+    /// The row of a case the plan skipped, or nil for a runnable case.  An
+    /// unsupported set is one row; an unavailable instruction is one per case.
+    static func skippedRow(_ c: TimingCase) -> ResultRow? {
+        guard let reason = c.skipReason else { return nil }
+        let p: Params = reason.hasPrefix("not supported")
+            ? ["cpu": "host", "set": c.set.label, "mask": hex(c.mask)]
+            : ["cpu": "host", "set": c.set.label, "mask": hex(c.mask), "state": c.state.rawValue, "op": c.op.rawValue]
+        return .skipped("xsave", "save-restore", p, metric: "per_op", unit: "ticks", reason: reason)
     }
 
     static func key(_ c: TimingCase) -> String { "\(c.set.label)|\(c.state.rawValue)|\(c.op.rawValue)" }

@@ -51,9 +51,13 @@ struct XSavePlanTests {
         for c in cases {
             if c.op.compacted {
                 #expect(c.skipReason == d.unavailableReason(.xsavec))
-                #expect(c.skipReason?.contains("XSAVEC") == true)
+                let row = try #require(XSaveHostTiming.skippedRow(c))
+                #expect(row.status == .skipped)
+                #expect(row.note.contains("XSAVEC"))
+                #expect(row.params["op"] == c.op.rawValue)
             } else {
                 #expect(c.skipReason == nil)
+                #expect(XSaveHostTiming.skippedRow(c) == nil)
             }
         }
     }
