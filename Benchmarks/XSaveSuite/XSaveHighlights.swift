@@ -36,7 +36,7 @@ enum AMXEstimate {
                 est[metric] = value
                 rows.append(.figure(suite, "amx-estimate", p, metric: metric, value, unit: "ticks", source: .model,
                                     gate: .info,
-                                    note: String(format: "estimate, not measured: %d-byte AMX image / host rate %.2f bytes/tick (%d bytes written in %.1f ticks); tile data may move at a different rate",
+                                    note: String(format: "estimate, not measured: %d-byte AMX image / host rate %.2f bytes/tick (%d bytes written in %.1f ticks); proportional model with no fixed cost, so the host's fixed per-instruction cost is scaled up too (high for XRSTOR); tile data may move at a different rate",
                                                  image, Double(bytes) / ticks, bytes, ticks)))
             }
             if let s = est["xsave_ticks"], let r = est["xrstor_ticks"] {
