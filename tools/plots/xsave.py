@@ -200,7 +200,8 @@ def plot_ticks_vs_bytes(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path
                    edgecolors="black",
                    label="AMX image estimate [model, not measured]" if "est" not in seen else None)
         ax.annotate(f"{p.get('cpu')} {r['metric'].replace('_ticks', '')}", (size, _num(r["value"])),
-                    textcoords="offset points", xytext=(5, 5), fontsize=7)
+                    textcoords="offset points", fontsize=7,
+                    xytext={"xsave_ticks": (6, 6), "xsavec_ticks": (6, -10)}.get(r["metric"], (6, 0)))
         seen.add("est")
     ax.set_xscale("log")
     ax.set_yscale("log")
