@@ -105,7 +105,8 @@ public final class TimingKernel: @unchecked Sendable {
         var k = 1
         body(1)
         while k < maxInner {
-            let t = (0..<3).compactMap { _ in region(k, body) }.min().map(Double.init) ?? 0
+            // Spelled out: `map(Double.init)` on a UInt64 picks Double(bitPattern:).
+            let t = (0..<3).compactMap { _ in region(k, body) }.min().map { Double($0) } ?? 0
             if t >= targetTicks { break }
             k *= 2
         }

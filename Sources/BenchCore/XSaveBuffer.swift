@@ -17,13 +17,16 @@ public final class XSaveBuffer {
     /// write can be told apart from bytes it wrote.
     public static let sentinel: UInt8 = 0xA5
 
-    /// Allocates `size` bytes (rounded up to 64), zeroed.  Returns nil when
-    /// the allocation fails.
-    public init?(size: Int) {
-        precondition(size > 0)
-        let rounded = (size + 63) & ~63
+    /// Allocates `size` bytes (rounded up to `alignment`), zeroed.  The
+    /// instructions need 64; 4096 keeps page crossings the same from run to
+    /// run, so timings do not depend on where the allocator put the area.
+    /// Returns nil when the allocation fails.
+    /// Precondition: `alignment` is a power of two, at least 64.
+    public init?(size: Int, alignment: Int = 64) {
+        precondition(size > 0 && alignment >= 64 && alignment & (alignment - 1) == 0)
+        let rounded = (size + alignment - 1) & ~(alignment - 1)
         var p: UnsafeMutableRawPointer?
-        guard posix_memalign(&p, 64, rounded) == 0, let p else { return nil }
+        guard posix_memalign(&p, alignment, rounded) == 0, let p else { return nil }
         memset(p, 0, rounded)
         self.size = rounded
         base = p

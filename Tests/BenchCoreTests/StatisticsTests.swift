@@ -61,3 +61,26 @@ import Testing
         #expect(c.next() != first)
     }
 }
+
+@Suite struct InnerCountTests {
+    // Structure only: the count doubles until one region reaches the target,
+    // so a target no region can reach stops at the cap, and a trivial one at 1.
+    @Test func innerCountStopsAtTheTargetOrTheCap() {
+        let kernel = TimingKernel(features: CPUDescription.host().features)
+        #expect(kernel.innerCount(targetTicks: 0) { _ in } == 1)
+        #expect(kernel.innerCount(targetTicks: .infinity, maxInner: 64) { _ in } == 64)
+    }
+
+    @Test func innerCountReadsTicksAsNumbers() {
+        // A region of n * 10,000 loop iterations takes thousands of ticks per n
+        // on any machine; a count that reached the cap would mean the tick
+        // count was misread (as Double(bitPattern:) once did).
+        let kernel = TimingKernel(features: CPUDescription.host().features)
+        var sink = 0
+        let k = kernel.innerCount(targetTicks: 1_000, maxInner: 1 << 20) { n in
+            for i in 0..<(n * 10_000) { sink &+= i }
+        }
+        #expect(k < 1 << 20)
+        #expect(sink != 1)
+    }
+}
