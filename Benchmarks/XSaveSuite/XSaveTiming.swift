@@ -35,46 +35,6 @@ public struct StatePreparation {
     }
 }
 
-/// A page-aligned XSAVE area.  `XSaveBuffer` only promises 64-byte
-/// alignment, so where an image crosses a 4 KiB page boundary would depend
-/// on where the allocator put it, and so vary from process to process;
-/// page alignment makes that placement the same in every run.
-public final class PageAlignedArea {
-    public let size: Int
-    public let base: UnsafeMutableRawPointer
-    static let page = 4096
-
-    /// `size` rounded up to whole pages, zeroed.
-    init?(size: Int) {
-        let rounded = (size + Self.page - 1) / Self.page * Self.page
-        var p: UnsafeMutableRawPointer?
-        guard posix_memalign(&p, Self.page, rounded) == 0, let p else { return nil }
-        memset(p, 0, rounded)
-        self.size = rounded
-        base = p
-    }
-    deinit { free(base) }
-
-    func fill(_ byte: UInt8 = XSaveBuffer.sentinel) { memset(base, Int32(byte), size) }
-    func zero() { memset(base, 0, size) }
-    /// XSTATE_BV: header bytes 0-7 (area bytes 512-519).
-    var xstateBV: UInt64 { base.load(fromByteOffset: 512, as: UInt64.self) }
-    /// Bytes differing from `byte` (after `fill(byte)` and one save: the bytes it wrote).
-    func bytesDiffering(from byte: UInt8 = XSaveBuffer.sentinel) -> Int {
-        let p = base.assumingMemoryBound(to: UInt8.self)
-        var n = 0
-        for i in 0..<size where p[i] != byte { n += 1 }
-        return n
-    }
-    /// One past the last byte differing from `byte`, or 0.
-    func extentDiffering(from byte: UInt8 = XSaveBuffer.sentinel) -> Int {
-        let p = base.assumingMemoryBound(to: UInt8.self)
-        var i = size
-        while i > 0 && p[i - 1] == byte { i -= 1 }
-        return i
-    }
-}
-
 /// The buffers the XSAVE timings use, sized for everything in XCR0.
 ///
 /// Precondition for every method: the CPU can run the instructions the
@@ -82,16 +42,19 @@ public final class PageAlignedArea {
 public final class XSaveWorkspace {
     public let layout: XSaveLayout
     /// Timed saves and pairs write here (headers valid for XRSTOR).
-    let standard: PageAlignedArea, compacted: PageAlignedArea
+    let standard: XSaveBuffer, compacted: XSaveBuffer
     /// Sentinel-filled before a probe save, then counted; never restored from.
-    let probe: PageAlignedArea
+    let probe: XSaveBuffer
     /// The image a timed XRSTOR loop reads.
-    let image: PageAlignedArea
-    let initImage: PageAlignedArea
-    let pkruImage: PageAlignedArea?
+    let image: XSaveBuffer
+    let initImage: XSaveBuffer
+    let pkruImage: XSaveBuffer?
     /// Bytes allocated past the largest computed size, so a save that wrote
     /// beyond it would show up in `extentDiffering`.
     public static let slack = 512
+    /// Areas are page-aligned, so where an image crosses a 4 KiB boundary is
+    /// the same in every process and timings do not depend on the allocator.
+    static let page = 4096
 
     /// nil when the CPU has no enabled XSAVE.
     public init?(cpu: CPUDescription) {
@@ -101,15 +64,15 @@ public final class XSaveWorkspace {
         let size = max(layout.standardSize(for: enabled), layout.reportedStandardSizeMax,
                        layout.reportedStandardSizeForXCR0, layout.compactedSize(for: enabled),
                        layout.reportedCompactedSizeForXCR0XSS) + XSaveWorkspace.slack
-        guard let s = PageAlignedArea(size: size), let c = PageAlignedArea(size: size),
-              let p = PageAlignedArea(size: size), let i = PageAlignedArea(size: size),
-              let z = PageAlignedArea(size: size) else { return nil }
+        guard let s = XSaveBuffer(size: size, alignment: XSaveWorkspace.page), let c = XSaveBuffer(size: size, alignment: XSaveWorkspace.page),
+              let p = XSaveBuffer(size: size, alignment: XSaveWorkspace.page), let i = XSaveBuffer(size: size, alignment: XSaveWorkspace.page),
+              let z = XSaveBuffer(size: size, alignment: XSaveWorkspace.page) else { return nil }
         standard = s; compacted = c; probe = p; image = i; initImage = z
         // MXCSR (legacy bytes 24..27): the standard-form XRSTOR loads it
         // whenever SSE or AVX is requested, even with XSTATE_BV clear; 0
         // would unmask every floating-point exception.
         z.base.storeBytes(of: UInt32(0x1F80), toByteOffset: 24, as: UInt32.self)
-        if xcr0 & 0x200 != 0, let k = PageAlignedArea(size: size) {
+        if xcr0 & 0x200 != 0, let k = XSaveBuffer(size: size, alignment: XSaveWorkspace.page) {
             cx_xsave(k.base, 0x200)
             pkruImage = k
         } else {
@@ -157,15 +120,15 @@ public final class XSaveWorkspace {
     /// in the requested format.  Returns the image's XSTATE_BV.
     @discardableResult
     public func captureImage(_ prep: StatePreparation, compacted: Bool) -> UInt64 {
-        image.zero()
+        image.fill(0)
         XSaveLoops.prepareAndSave(compacted ? .xsavec : .xsave, prep, image.base)
         return image.xstateBV
     }
 
     /// Zeroes the work buffers so their headers are valid for XRSTOR.
     public func resetWorkBuffers() {
-        standard.zero()
-        compacted.zero()
+        standard.fill(0)
+        compacted.fill(0)
     }
 
     /// XSTATE_BV of the work buffer `op` writes last.
