@@ -61,7 +61,7 @@ public struct SkipReason: Error, Sendable {
 
 /// The timed simulated exit loop over one `ExitPlan`.
 ///
-/// `run(n)` executes exits `0..<n` of the plan: for each, the word's
+/// `run(n)` executes exits `offset..<offset + n` of the plan: for each, the word's
 /// dependent adds, its stand-in MSR instructions, and its FPU swap, all
 /// threaded through one accumulator (see cx_exitloop.h for why).  The plan
 /// was built before timing, so no RNG, policy decision or allocation runs
@@ -90,14 +90,20 @@ public final class ExitLoop {
 
     deinit { words.deallocate() }
 
-    /// Runs exits `0..<n`.  Precondition: `n <= count`.
+    /// First exit `run` executes.  Windows at rotating offsets let short
+    /// timed regions cover a long exit sequence, so the average over rounds
+    /// is the sequence's long-run cost, not one window's.
+    public var offset = 0
+
+    /// Runs exits `offset..<offset + n`.  Precondition: `offset + n <= count`.
     @inline(never)
     public func run(_ n: Int) {
-        precondition(n <= count)
+        precondition(offset >= 0 && offset + n <= count)
+        let w = words + offset
         switch proxy {
-        case nil: sink &+= Self.loop(NoInstruction.self, words, n, areas)
-        case .rdpid?: sink &+= Self.loop(RDPIDInstruction.self, words, n, areas)
-        case .rdtscp?: sink &+= Self.loop(RDTSCPInstruction.self, words, n, areas)
+        case nil: sink &+= Self.loop(NoInstruction.self, w, n, areas)
+        case .rdpid?: sink &+= Self.loop(RDPIDInstruction.self, w, n, areas)
+        case .rdtscp?: sink &+= Self.loop(RDTSCPInstruction.self, w, n, areas)
         }
     }
 

@@ -9,8 +9,13 @@ import Foundation
 /// `TimingKernel.measure`, in an order rotated from round to round so slow
 /// drift (core clock, neighbours) does not favour one loop.  Sample `s` of
 /// every loop comes from the same round, so per-round differences cancel
-/// what the round had in common; a short round (small K) keeps the core
-/// clock from moving much within it.
+/// what the round had in common; a short round (small K) keeps the
+/// machine's speed from moving much within it.
+///
+/// All loops of a round run the same window of their exit sequences, and
+/// the window moves on by K exits every round, so over the rounds the
+/// windows tile the sequences: the *mean* over rounds is the long-run cost
+/// per exit of the whole sequence (a window may hold no XFD write, or two).
 ///
 /// Disturbances are one-sided: something else ran during a region (an
 /// interrupt, a hypervisor exit, another thread), adding time to it.
@@ -31,7 +36,8 @@ public enum PairedMeasurement {
     public static let fenceSlackTicks = 64.0
 
     public struct Result {
-        /// perLoop[i][s]: ticks per exit of loop i in clean round s.
+        /// perLoop[i][s]: ticks per exit of loop i in clean round s; use the
+        /// mean for the long-run cost (windows differ in content).
         public var perLoop: [[Double]]
         /// Rounds lost because a sample kept migrating or being preempted.
         public var roundsDropped: Int
@@ -46,10 +52,18 @@ public enum PairedMeasurement {
         }
     }
 
-    /// Precondition: every loop has at least `2 * inner` exits; samples >= 1.
+    /// Exits a plan needs so that `samples` rounds of windows of `inner`
+    /// exits tile it without wrapping.
+    public static func sequenceLength(inner: Int, samples: Int) -> Int { inner * (samples + 1) }
+
+    /// Precondition: every loop has the same number of exits, at least
+    /// `2 * inner`; samples >= 1.
     public static func run(_ loops: [ExitLoop], inner: Int, samples: Int, kernel: TimingKernel,
                            warmup: Int = 2) -> Result {
         precondition(!loops.isEmpty && samples >= 1 && loops.allSatisfy { $0.count >= 2 * inner })
+        precondition(loops.allSatisfy { $0.count == loops[0].count })
+        let windows = (loops[0].count - 2 * inner) / inner + 1
+        for l in loops { l.offset = 0 }
         for _ in 0..<warmup { for l in loops { l.run(2 * inner) } }
         // rounds[r][i] = (perOp, short region, long region) of loop i.
         var rounds: [[(perOp: Double, short: Double, long: Double)]] = []
@@ -57,6 +71,7 @@ public enum PairedMeasurement {
         while rounds.count < samples && round < samples * 4 {
             var got: [(perOp: Double, short: Double, long: Double)?] = Array(repeating: nil, count: loops.count)
             var ok = true
+            for l in loops { l.offset = (round % windows) * inner }
             for j in 0..<loops.count {
                 let i = (j + round) % loops.count
                 for _ in 0..<4 {

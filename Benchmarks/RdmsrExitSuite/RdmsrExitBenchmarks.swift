@@ -34,7 +34,9 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
         let cfg = try RdmsrExitConfig(ctx)
         var out = Output(suite: name)
         let K = cfg.exits
-        let reasons = cfg.mix.sequence(count: 2 * K, seed: ctx.seed)
+        let reasons = cfg.mix.sequence(count: PairedMeasurement.sequenceLength(inner: K, samples: cfg.samples), seed: ctx.seed)
+        // Exits the rounds' second halves cover: what a figure averages over.
+        let timed = K..<reasons.count
         let swap = FPUSwapAreas.make(for: ctx.host)
         let areas = try? swap.get()
         let swapNote: String
@@ -55,29 +57,38 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
         zero.roundTrip = 0; zero.guestQuantum = 0; zero.costs = .zero; zero.fpuSwap = false
         let zeroPlan = try ExitPlan(reasons: reasons, config: zero)
         let zeroLoop = ExitLoop(plan: zeroPlan, proxy: nil, areas: nil)
-        let overhead = PairedMeasurement.run([zeroLoop], inner: K, samples: max(cfg.samples, 15), kernel: ctx.kernel)
-        var ovRow = ResultRow.timing(name, "loop-overhead", ["exits": "\(K)"], metric: "ticks_per_exit",
-                                     TimingSamples(perOp: overhead.perLoop[0], inner: K,
-                                                   migrationsDropped: overhead.roundsDropped),
+        // An empty exit is a few ticks: amortise over at least 1,024 exits so
+        // the TSC step (~24 ticks here) stays far below the figure.
+        let kEmpty = max(K, 1_024)
+        let emptySamples = max(cfg.samples, 15)
+        let emptyLoop = ExitLoop(plan: try ExitPlan(reasons: cfg.mix.sequence(
+                                    count: PairedMeasurement.sequenceLength(inner: kEmpty, samples: emptySamples), seed: ctx.seed),
+                                                    config: zero),
+                                 proxy: nil, areas: nil)
+        let overhead = PairedMeasurement.run([emptyLoop], inner: kEmpty, samples: emptySamples, kernel: ctx.kernel)
+        var ovRow = Self.meanRow(name, "loop-overhead", ["exits": "\(kEmpty)"], metric: "ticks_per_exit",
+                                 overhead.perLoop[0], dropped: overhead.roundsDropped, source: .measured,
                                      note: "all work zero: one word load, an empty add block and two branches per exit; (t(2K)-t(K))/K" + Self.preemptionNote(overhead))
         ovRow.gate = .info  // a property of the harness on this machine
         out.rows.append(ovRow)
         let loopOverhead = ovRow.value ?? .nan
         out.highlights.append(String(format: "loop overhead: %.2f ticks/exit amortised over %d exits (target <= 10: %@)",
-                                     loopOverhead, K, loopOverhead <= 10 ? "met" : "NOT met"))
+                                     loopOverhead, kEmpty, loopOverhead <= 10 ? "met" : "NOT met"))
 
         // --- the FPU swap, alone
         try ctx.progress.step("fpu swap")
         if let a = areas {
-            let ioOnly = Array(repeating: ExitReason.io, count: 2 * K)
+            let ioOnly = Array(repeating: ExitReason.io, count: reasons.count)
             var withSwap = zero; withSwap.fpuSwap = true
             let p1 = try ExitPlan(reasons: ioOnly, config: withSwap), p0 = try ExitPlan(reasons: ioOnly, config: zero)
             let r = PairedMeasurement.run([ExitLoop(plan: p1, proxy: nil, areas: a), ExitLoop(plan: p0, proxy: nil, areas: nil)],
                                           inner: K, samples: cfg.samples, kernel: ctx.kernel)
-            let row = ResultRow.timing(name, "fpu-swap", ["mask": "0x" + String(a.mask, radix: 16)], metric: "ticks_per_swap",
-                                       TimingSamples(perOp: r.difference(0, minus: 1), inner: K, migrationsDropped: r.roundsDropped),
+            let row = Self.meanRow(name, "fpu-swap", ["mask": "0x" + String(a.mask, radix: 16)], metric: "ticks_per_swap",
+                                   r.difference(0, minus: 1), dropped: r.roundsDropped, source: .measured, median: true,
                                        note: "XSAVE guest, XRSTOR host, XSAVE host, XRSTOR guest (\(a.bytes) B standard format); paired difference vs the empty loop" + Self.preemptionNote(r))
-            out.rows.append(row)
+            var swapRow = row
+            swapRow.gate = .timing
+            out.rows.append(swapRow)
             out.highlights.append(String(format: "FPU swap of a user-space exit (2x XSAVE + 2x XRSTOR, mask 0x%@): %.0f ticks",
                                          String(a.mask, radix: 16), row.value ?? .nan))
         } else if case .failure(let why) = swap {
@@ -91,10 +102,10 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
         let cal = PairedMeasurement.run([ExitLoop(plan: calPlan, proxy: nil, areas: nil), zeroLoop],
                                         inner: K, samples: cfg.samples, kernel: ctx.kernel)
         let perAdd = cal.difference(0, minus: 1).map { $0 / 1_000 }
-        out.rows.append(.timing(name, "injected-add", ["adds_per_exit": "1000"], metric: "ticks_per_add",
-                                TimingSamples(perOp: perAdd, inner: K, migrationsDropped: cal.roundsDropped),
+        out.rows.append(Self.meanRow(name, "injected-add", ["adds_per_exit": "1000"], metric: "ticks_per_add",
+                                     perAdd, dropped: cal.roundsDropped, source: .measured, median: true,
                                 note: "1,000 injected adds per exit minus the empty loop, /1000" + Self.preemptionNote(cal)))
-        let loopTicksPerAdd = Summary(perAdd.isEmpty ? [.nan] : perAdd).median
+        let loopTicksPerAdd = perAdd.isEmpty ? .nan : Summary(perAdd).median
         if let t = ctx.ticksPerCoreCycle {
             out.rows.append(.figure(name, "injected-add", metric: "loop_over_harness", loopTicksPerAdd / t, unit: "ratio",
                                     source: .measured, note: String(format: "in-loop ticks per add / harness estimate %.4f ticks per core cycle", t)))
@@ -129,37 +140,38 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
                 let loops = ps.map { ExitLoop(plan: $0, proxy: proxy, areas: areas) }
                 let r = PairedMeasurement.run(loops, inner: K, samples: cfg.samples, kernel: ctx.kernel)
                 pairs[guest] = r; plans[guest] = ps
-                let noneMedian = r.perLoop[0].isEmpty ? Double.nan : Summary(r.perLoop[0]).median
-                noneTicks[src.label, default: [:]][guest] = noneMedian
+                let noneMean = Self.mean(r.perLoop[0])
+                noneTicks[src.label, default: [:]][guest] = noneMean
                 for (i, pol) in policies.enumerated() {
                     let p: Params = ["rdmsr": src.label, "policy": pol.rawValue, "guest": guest.rawValue]
-                    let injected = Double(ps[i].injectedCycles(K..<(2 * K))) / Double(K)
-                    out.rows.append(.timing(name, "exit-loop", p, metric: "ticks_per_exit",
-                                            TimingSamples(perOp: r.perLoop[i], inner: K, migrationsDropped: r.roundsDropped),
+                    let injected = Double(ps[i].injectedCycles(timed)) / Double(timed.count)
+                    var loopRow = Self.meanRow(name, "exit-loop", p, metric: "ticks_per_exit",
+                                               r.perLoop[i], dropped: r.roundsDropped,
                                             source: pol == .none ? cfg.costSource : src.source,
                                             note: String(format: "simulated exits, injected %.1f cycles/exit (cost table, round trip %d, quantum %d)", injected, cfg.roundTrip, cfg.guestQuantum)
                                                 + (proxy.map { "; " + Self.proxyNote($0) } ?? "") + "; " + swapNote
-                                                + Self.preemptionNote(r)))
+                                                + Self.preemptionNote(r))
+                    loopRow.gate = .timing
+                    out.rows.append(loopRow)
                     guard pol != .none else { continue }
                     let d = r.difference(i, minus: 0)
-                    let injectedDiff = injected - Double(ps[0].injectedCycles(K..<(2 * K))) / Double(K)
+                    let injectedDiff = injected - Double(ps[0].injectedCycles(timed)) / Double(timed.count)
                     injectedTable[src.label, default: [:]][pol, default: [:]][guest] = injectedDiff
-                    var ovr = ResultRow.timing(name, "overhead", p, metric: "overhead_ticks",
-                                               TimingSamples(perOp: d, inner: K, migrationsDropped: r.roundsDropped),
-                                               source: src.source,
+                    var ovr = Self.meanRow(name, "overhead", p, metric: "overhead_ticks",
+                                           d, dropped: r.roundsDropped, source: src.source, median: true,
                                                note: String(format: "paired per-round difference vs none; injected difference %.2f cycles/exit", injectedDiff)
                                                 + (proxy != nil ? " plus the stand-in instructions" : "") + Self.preemptionNote(r))
                     ovr.gate = .info  // a difference of two timings: reported, the timings themselves are gated
                     out.rows.append(ovr)
                     let ticks = ovr.value ?? .nan
                     perPolicy[pol, default: [:]][guest] = ticks
-                    out.rows.append(.figure(name, "overhead", p, metric: "overhead_pct", 100 * ticks / noneMedian, unit: "%",
-                                            source: src.source, gate: .info, note: "overhead_ticks / median ticks per exit of none"))
+                    out.rows.append(.figure(name, "overhead", p, metric: "overhead_pct", 100 * ticks / noneMean, unit: "%",
+                                            source: src.source, gate: .info, note: "overhead_ticks / mean ticks per exit of none"))
                 }
             }
             table[src.label] = perPolicy
-            selfCheck(src, pairs[.legacy]!, plans[.legacy]!, K: K, ctx: ctx, out: &out)
-            measuredBreakEven(src, perPolicy, cfg: cfg, K: K, ctx: ctx, out: &out)
+            selfCheck(src, pairs[.legacy]!, plans[.legacy]!, timed: timed, ctx: ctx, out: &out)
+            measuredBreakEven(src, perPolicy, cfg: cfg, timed: timed, ctx: ctx, out: &out)
         }
 
         try ctx.progress.step("models")
@@ -179,7 +191,7 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
     /// passthrough-at-cpuid - none on a legacy guest: exactly one injected
     /// RDMSR per exit, so the measured difference should equal the injected
     /// cycles converted with the harness's ticks-per-core-cycle estimate.
-    private func selfCheck(_ src: RDMSRSource, _ r: PairedMeasurement.Result, _ plans: [ExitPlan], K: Int,
+    private func selfCheck(_ src: RDMSRSource, _ r: PairedMeasurement.Result, _ plans: [ExitPlan], timed: Range<Int>,
                            ctx: SuiteContext, out: inout Output) {
         guard let cycles = src.cycles else { return }
         let p: Params = ["rdmsr": src.label]
@@ -192,7 +204,7 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
         let d = r.difference(ptIndex, minus: 0)
         guard !d.isEmpty else { return }
         let s = Summary(d)
-        let injectedCycles = Double(plans[ptIndex].injectedCycles(K..<(2 * K)) - plans[0].injectedCycles(K..<(2 * K))) / Double(K)
+        let injectedCycles = Double(plans[ptIndex].injectedCycles(timed) - plans[0].injectedCycles(timed)) / Double(timed.count)
         let expected = injectedCycles * tpc
         let err = s.median - expected
         let resolution = (s.ciHigh - s.ciLow) / 2
@@ -213,19 +225,19 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
     /// passthrough-at-cpuid - none) and trapped-write cost W (aware-idle,
     /// always-intercept - none, scaled by exits per write).
     private func measuredBreakEven(_ src: RDMSRSource, _ t: [XFDPolicy: [GuestKind: Double]], cfg: RdmsrExitConfig,
-                                   K: Int, ctx: SuiteContext, out: inout Output) {
+                                   timed: Range<Int>, ctx: SuiteContext, out: inout Output) {
         let p: Params = ["rdmsr": src.label, "from": "loop"]
-        let writes = (K..<(2 * K)).filter { ($0 + 1) % cfg.writeInterval == 0 }.count
+        let writes = timed.filter { ($0 + 1) % cfg.writeInterval == 0 }.count
         guard writes > 0 else {
             out.rows.append(.skipped(name, "break-even", p, metric: "writes_per_1k_exits", unit: "writes/1k exits", source: .model,
-                                     reason: "xfd-write-interval \(cfg.writeInterval) > exits \(K): no guest write in the timed half"))
+                                     reason: "xfd-write-interval \(cfg.writeInterval) > \(timed.count) timed exits: no guest write measured"))
             return
         }
         guard let read = t[.passthroughAtCPUID]?[.legacy], let trapPerExit = t[.alwaysIntercept]?[.awareIdle] else { return }
-        let perWrite = trapPerExit * Double(K) / Double(writes)
+        let perWrite = trapPerExit * Double(timed.count) / Double(writes)
         out.rows.append(.figure(name, "break-even", p, metric: "trap_ticks_per_write", perWrite, unit: "ticks",
                                 source: src.source == .proxy ? .proxy : .model, gate: .info,
-                                note: "aware-idle always-intercept - none, x exits per trapped write (\(K)/\(writes)); injected round trip + msr-write handler"))
+                                note: "aware-idle always-intercept - none, x exits per trapped write (\(timed.count)/\(writes)); injected round trip + msr-write handler"))
         out.rows.append(.figure(name, "break-even", p, metric: "read_ticks_per_exit", read, unit: "ticks",
                                 source: src.source, gate: .info, note: "legacy passthrough-at-cpuid - none"))
         let be = perWrite > 0 ? 1_000 * read / perWrite : .nan
@@ -336,6 +348,31 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
         guard !winners.isEmpty else { return }
         out.highlights.insert("model (injected costs, no noise), fleet \(cfg.fleet.description): cheapest policy "
             + winners.map { "rdmsr=\($0.0): \($0.1.rawValue)" }.joined(separator: "; "), at: min(1, out.highlights.count))
+    }
+
+    static func mean(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count) }
+
+    /// A per-exit figure from the clean rounds of a paired measurement.
+    /// By default the value is the *mean*: rounds time different windows of
+    /// the exit sequence, so the mean is the sequence's long-run cost per
+    /// exit.  Paired differences use the *median* (`median: true`): the exit
+    /// mix cancels in them and, with K a multiple of the write interval,
+    /// every window holds the same policy work, so the median is that work
+    /// with the noise's heavy tail left out.  The summary columns describe
+    /// the per-round spread.  Gate `info`: callers set `.timing` where the
+    /// figure is a plain timing.
+    static func meanRow(_ suite: String, _ benchmark: String, _ params: Params, metric: String, _ values: [Double],
+                        dropped: Int, source: FigureSource, median: Bool = false, note: String) -> ResultRow {
+        guard !values.isEmpty else {
+            return ResultRow(suite: suite, benchmark: benchmark, params: params, metric: metric, source: source,
+                             gate: .info, status: .error, value: nil, unit: "ticks",
+                             migrationsDropped: dropped, note: "no clean round: every sample migrated or was preempted")
+        }
+        let s = Summary(values)
+        return ResultRow(suite: suite, benchmark: benchmark, params: params, metric: metric, source: source, gate: .info,
+                         value: median ? s.median : s.mean, unit: "ticks", summary: s, migrationsDropped: dropped,
+                         note: note + (median ? "; value: median over rounds" : "; value: mean over rounds (windows tile the exit sequence)"),
+                         samples: values)
     }
 
     /// What a stand-in measures, for the notes of its rows.

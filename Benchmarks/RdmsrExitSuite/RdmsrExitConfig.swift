@@ -41,7 +41,7 @@ public struct RdmsrExitConfig: Sendable {
         SuiteParameter("fleet", default: FleetMix.defaultSpec, help: "guest-kind weights of the fleet view"),
         SuiteParameter("exit-rates", default: "1000,10000,100000,1000000",
                        help: "exit rates (exits/s per vCPU) for the CPU-share model"),
-        SuiteParameter("exits", default: "256", help: "K, exits per short region (quick: 128 unless set); regions run K and 2K exits, short so the core clock barely moves within a round"),
+        SuiteParameter("exits", default: "auto", help: "K, exits per short region (regions run K and 2K exits): short, so the machine's speed barely moves within a round; auto = the smallest multiple of xfd-write-interval >= 64 (64 when the interval is above 512), so every window holds the same number of guest XFD writes"),
         SuiteParameter("samples", default: "301", help: "paired rounds per configuration (quick: 101 unless set)"),
     ]
 
@@ -71,7 +71,11 @@ public struct RdmsrExitConfig: Sendable {
         writeInterval = try ctx.intParameter("xfd-write-interval", range: 1...100_000_000)
         fleet = try FleetMix(ctx.parameter("fleet"))
         exitRates = try ctx.doubleListParameter("exit-rates", range: 1...1e9)
-        exits = ctx.quick && !ctx.isUserSet("exits") ? 128 : try ctx.intParameter("exits", range: 16...1_000_000)
+        if ctx.parameter("exits") == "auto" {
+            exits = writeInterval > 512 ? 64 : writeInterval * ((64 + writeInterval - 1) / writeInterval)
+        } else {
+            exits = try ctx.intParameter("exits", range: 16...1_000_000)
+        }
         samples = ctx.quick && !ctx.isUserSet("samples") ? 101 : try ctx.intParameter("samples", range: 3...10_000)
         costSource = ["exit-round-trip", "guest-quantum", "cost-table"].contains(where: ctx.isUserSet) ? .input : .model
     }
