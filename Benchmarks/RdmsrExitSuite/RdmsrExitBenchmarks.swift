@@ -319,10 +319,10 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
         }
         let winners = Set(cheapest.map { $0.1 })
         if winners.count == 1, let w = winners.first {
-            out.highlights.insert("CHEAPEST POLICY (measured) for the fleet (\(cfg.fleet.description)): \(w.rawValue), at every RDMSR source run ("
+            out.highlights.insert("cheapest policy for the fleet (\(cfg.fleet.description)) in the timed loop (RDMSR cost injected or proxied, as each row's source says): \(w.rawValue), at every RDMSR cost run ("
                 + cheapest.map(\.0).joined(separator: ", ") + ")", at: 0)
         } else if !cheapest.isEmpty {
-            out.highlights.insert("CHEAPEST POLICY (measured) for the fleet (\(cfg.fleet.description)) depends on the RDMSR cost: "
+            out.highlights.insert("cheapest policy for the fleet (\(cfg.fleet.description)) in the timed loop (RDMSR cost injected or proxied, as each row's source says) depends on the RDMSR cost: "
                 + cheapest.map { "\($0.0): \($0.1.rawValue)" }.joined(separator: "; "), at: 0)
         }
     }

@@ -49,9 +49,11 @@ public enum XFDCostModel {
     }
 }
 
-/// Shares of guest kinds in a fleet of vCPUs, e.g. `legacy=60,aware=30,amx=10`.
+/// Shares of guest kinds in a fleet of vCPUs, e.g. `legacy=30,linux=50,aware=10,amx=10`.
 public struct FleetMix: Sendable, Equatable {
-    public static let defaultSpec = "legacy=60,aware=30,amx=10"
+    /// A fleet offered AMX in CPUID: mostly current Linux guests that never
+    /// run an AMX task, some older or non-Linux guests without XFD, few AMX users.
+    public static let defaultSpec = "legacy=30,linux=50,aware=10,amx=10"
     public let weights: [GuestKind: Double]
     public var total: Double { weights.values.reduce(0, +) }
 
@@ -61,7 +63,7 @@ public struct FleetMix: Sendable, Equatable {
             let kv = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard kv.count == 2, let kind = GuestKind.allCases.first(where: { $0.fleetKey == kv[0] }),
                   let v = Double(kv[1]), v.isFinite, v >= 0 else {
-                throw BenchError.badInput("fleet=\(spec): expected legacy=W,aware=W,amx=W with non-negative weights")
+                throw BenchError.badInput("fleet=\(spec): expected legacy=W,linux=W,aware=W,amx=W with non-negative weights")
             }
             w[kind] = v
         }
@@ -69,7 +71,7 @@ public struct FleetMix: Sendable, Equatable {
         weights = w
     }
 
-    /// `legacy=60,aware=30,amx=10` in a stable order.
+    /// `legacy=30,linux=50,aware=10,amx=10` in a stable order.
     public var description: String {
         GuestKind.allCases.compactMap { k in weights[k].map { "\(k.fleetKey)=\(Self.format($0))" } }.joined(separator: ",")
     }

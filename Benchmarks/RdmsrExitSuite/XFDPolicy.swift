@@ -21,7 +21,14 @@ public enum XFDPolicy: String, CaseIterable, Sendable {
 public enum GuestKind: String, CaseIterable, Sendable {
     /// Never touches IA32_XFD (an OS without XFD support).
     case legacy
-    /// XFD-aware but runs no AMX task: writes zero only.  Modelled as a guest
+    /// A Linux 5.16+ guest offered AMX that runs no AMX task: its one XFD
+    /// write is at boot, where fpu__init_cpu_xstate() writes
+    /// init_fpstate.xfd (XTILEDATA disabled, non-zero) "to allow KVM lazy
+    /// passthrough"; non-AMX tasks keep that value, so no write follows.
+    /// Under `passthrough-on-first-write` that boot write ends interception,
+    /// so this guest pays the per-exit read without ever using AMX.
+    case linuxIdle = "linux-idle"
+    /// XFD-aware but writes zero only (never a non-zero value).  Modelled as a guest
     /// that writes XFD = 0 at every context switch (the write interval), an
     /// upper bound: Linux skips writes that would not change the value.
     case awareIdle = "aware-idle"
@@ -34,6 +41,7 @@ public enum GuestKind: String, CaseIterable, Sendable {
     public var fleetKey: String {
         switch self {
         case .legacy: return "legacy"
+        case .linuxIdle: return "linux"
         case .awareIdle: return "aware"
         case .amxActive: return "amx"
         }
@@ -44,6 +52,7 @@ public enum GuestKind: String, CaseIterable, Sendable {
     public func xfdWriteValue(_ n: Int) -> UInt64? {
         switch self {
         case .legacy: return nil
+        case .linuxIdle: return n == 0 ? XFDPolicyState.xtileDataMask : nil
         case .awareIdle: return 0
         case .amxActive: return n % 2 == 0 ? XFDPolicyState.xtileDataMask : 0
         }

@@ -92,6 +92,19 @@ struct XFDPolicyStateTests {
         #expect(plan.counts.trappedWrites == 1 && plan.counts.interceptionStops == 1 && plan.counts.xfdReads == 91)
     }
 
+    @Test func linuxGuestsBootWriteEndsInterceptionUnderFirstWrite() throws {
+        let reasons = Array(repeating: ExitReason.hlt, count: 1_000)
+        // One non-zero write (the boot write, before exit 9), none after.
+        let first = try ExitPlan(reasons: reasons, config: Self.config(.passthroughOnFirstWrite, .linuxIdle, interval: 10))
+        #expect(first.counts.guestWrites == 1 && first.counts.trappedWrites == 1)
+        #expect(first.counts.interceptionStops == 1 && first.counts.xfdReads == 991)
+        // Intercepting every write costs it that one exit and no reads.
+        let always = try ExitPlan(reasons: reasons, config: Self.config(.alwaysIntercept, .linuxIdle, interval: 10))
+        #expect(always.counts.trappedWrites == 1 && always.counts.xfdReads == 0)
+        #expect(GuestKind.linuxIdle.xfdWriteValue(0) == XFDPolicyState.xtileDataMask)
+        #expect(GuestKind.linuxIdle.xfdWriteValue(1) == nil)
+    }
+
     @Test func proxyPlansCountInstructionsInsteadOfCycles() throws {
         let reasons: [ExitReason] = [.hlt, .nm, .hlt, .nm]
         var c = Self.config(.passthroughAtCPUID, .amxActive, interval: 1, cost: .proxy(.rdpid))

@@ -31,7 +31,7 @@ import matplotlib.ticker  # noqa: E402
 POLICIES = ["passthrough-at-cpuid", "passthrough-on-first-write", "always-intercept"]
 COLORS = {"passthrough-at-cpuid": "tab:red", "passthrough-on-first-write": "tab:blue",
           "always-intercept": "tab:green"}
-GUESTS = ["legacy", "aware-idle", "amx-active"]
+GUESTS = ["legacy", "linux-idle", "aware-idle", "amx-active"]
 
 
 def _num(text: str | None) -> float | None:
