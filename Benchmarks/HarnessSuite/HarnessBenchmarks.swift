@@ -51,11 +51,13 @@ public struct HarnessBenchmarks: BenchmarkSuite {
         // Means, not medians: a region of ~60 ticks reads as 49 or 73 on a
         // TSC that advances in ~24-tick steps, so medians jump a whole step;
         // the read's phase against the step is random, so the mean resolves
-        // the region's length below the step.
-        let swiftMean = swiftRegion.summary!.mean, cMean = cRegion.summary!.mean
+        // the region's length below the step.  Samples outside the Tukey
+        // fences (interrupts, thousands of ticks) are left out of this mean
+        // only; the rows above keep them.
+        let swiftMean = Self.meanWithinFences(swiftValues), cMean = Self.meanWithinFences(cValues)
         let floorRatio = swiftMean / cMean
         rows.append(.figure(s, "timer", metric: "swift_over_c_floor", floorRatio, unit: "ratio",
-                            source: .measured, note: "mean Swift empty region / mean C empty region"))
+                            source: .measured, note: "Swift / C empty region, means within the Tukey fences"))
 
         try ctx.progress.step("TSC step")
         let step = Self.tscStep(samples: samples)
@@ -109,6 +111,14 @@ public struct HarnessBenchmarks: BenchmarkSuite {
             String(format: "1,000-add chain: median %.1f ticks (%.1f ns)",
                    chain.summary?.median ?? .nan, ctx.nanoseconds(ticks: chain.summary?.median ?? .nan)),
         ])
+    }
+
+    /// Mean of the values within the Tukey fences of `values`.
+    static func meanWithinFences(_ values: [Double]) -> Double {
+        let s = Summary(values)
+        let iqr = s.p75 - s.p25
+        let kept = values.filter { $0 >= s.p25 - 1.5 * iqr && $0 <= s.p75 + 1.5 * iqr }
+        return kept.reduce(0, +) / Double(kept.count)
     }
 
     /// Smallest positive difference between consecutive unfenced RDTSC reads:

@@ -33,3 +33,11 @@ import Testing
         }
     }
 }
+
+@Suite struct FenceMeanTests {
+    @Test func interruptsDoNotMoveTheFloorMean() {
+        let quantised = Array(repeating: 49.0, count: 50) + Array(repeating: 73.0, count: 50)
+        #expect(HarnessBenchmarks.meanWithinFences(quantised) == 61)
+        #expect(HarnessBenchmarks.meanWithinFences(quantised + [25_000]) == 61)
+    }
+}
