@@ -59,7 +59,7 @@ def main(argv: list[str]) -> int:
     except ImportError:
         fail(f"matplotlib is not installed for {sys.executable}; run tools/setup.sh "
              "(or: python3 -m venv .venv && .venv/bin/pip install -r tools/requirements.txt)")
-    sys.path.insert(0, str(PLOTS_DIR))  # lets suite modules `import common` helpers
+    sys.path.insert(0, str(PLOTS_DIR))  # lets suite modules import report_rows
 
     failed: list[str] = []
     for report in reports:

@@ -14,13 +14,13 @@ fpstate-alloc-latency.png   latency distribution of each lifecycle event
 """
 from __future__ import annotations
 
-import json
 import pathlib
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from report_rows import num as _num, params as _params, tsc_hz as _tsc_hz  # noqa: E402
 
 POLICIES = ["eager-at-create", "expand-at-cpuid", "lazy-on-trap"]
 COLORS = {"eager-at-create": "tab:red", "expand-at-cpuid": "tab:blue", "lazy-on-trap": "tab:green"}
@@ -29,27 +29,7 @@ QUANTILES = [("p5", 1.0), ("median", 0.7), ("p95", 0.45), ("p99", 0.25)]
 STYLES = {"eager-at-create": ("--", "s"), "expand-at-cpuid": ("-", "o"), "lazy-on-trap": ("-", "^")}
 
 
-def _num(text: str | None) -> float | None:
-    try:
-        return float(text) if text not in (None, "") else None
-    except ValueError:
-        return None
 
-
-def _params(row: dict) -> dict:
-    out = {}
-    for part in (row.get("params") or "").split(";"):
-        k, _, v = part.partition("=")
-        if k:
-            out[k] = v
-    return out
-
-
-def _tsc_hz(run_dir: pathlib.Path) -> float | None:
-    try:
-        return float(json.loads((run_dir / "environment.json").read_text())["tsc_hz"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
 
 
 def _last_rep(rows: list[dict], benchmark: str) -> list[dict]:

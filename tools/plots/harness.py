@@ -9,27 +9,15 @@ harness-add-chain.png  dependent-add chains: region ticks versus chain
 """
 from __future__ import annotations
 
-import json
 import pathlib
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from report_rows import num as _num, tsc_hz as _tsc_hz  # noqa: E402
 
 
-def _num(text: str | None) -> float | None:
-    try:
-        return float(text) if text not in (None, "") else None
-    except ValueError:
-        return None
-
-
-def _tsc_hz(run_dir: pathlib.Path) -> float | None:
-    try:
-        return float(json.loads((run_dir / "environment.json").read_text())["tsc_hz"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
 
 
 def _ok(rows: list[dict], benchmark: str, metric: str) -> list[dict]:

@@ -26,6 +26,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from report_rows import num as _num, params as _params  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 
 POLICIES = ["passthrough-at-cpuid", "passthrough-on-first-write", "always-intercept"]
@@ -34,20 +35,6 @@ COLORS = {"passthrough-at-cpuid": "tab:red", "passthrough-on-first-write": "tab:
 GUESTS = ["legacy", "linux-idle", "aware-idle", "amx-active"]
 
 
-def _num(text: str | None) -> float | None:
-    try:
-        return float(text) if text not in (None, "") else None
-    except ValueError:
-        return None
-
-
-def _params(row: dict) -> dict[str, str]:
-    out = {}
-    for part in (row.get("params") or "").split(";"):
-        k, _, v = part.partition("=")
-        if k:
-            out[k] = v
-    return out
 
 
 def _collect(rows: list[dict], benchmark: str, metric: str) -> list[tuple[dict, float, str]]:

@@ -21,6 +21,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from report_rows import num as _num, params as _params  # noqa: E402
 
 # Components each cumulative step adds (XCR0 bit numbers), in the suite's order.
 SET_COMPONENTS = {
@@ -42,20 +43,6 @@ COMPONENT_NAMES = {2: "AVX (YMM_Hi128)", 5: "AVX-512 opmask", 6: "AVX-512 ZMM_Hi
                    7: "AVX-512 Hi16_ZMM", 9: "PKRU", 17: "AMX XTILECFG", 18: "AMX XTILEDATA"}
 
 
-def _num(text: str | None) -> float | None:
-    try:
-        return float(text) if text not in (None, "") else None
-    except ValueError:
-        return None
-
-
-def _params(row: dict) -> dict[str, str]:
-    out = {}
-    for part in (row.get("params") or "").split(";"):
-        k, _, v = part.partition("=")
-        if k:
-            out[k] = v
-    return out
 
 
 def _ok(rows: list[dict], benchmark: str, metric: str | None = None) -> list[dict]:
