@@ -132,7 +132,11 @@ final class LifecycleBenchmark {
             destroy.note += "; a few TSC steps long: quantised, not gated"
         }
         rows.append(destroy)
-        return rows + countRows(p, c.counting)
+        // Counts grow with the number of fleets run (fewer with --quick): that
+        // configuration is part of their identity.
+        var counted = p
+        counted.pairs += [(key: "vcpus", value: "\(cfg.latencyVCPUs)"), (key: "fleets", value: "\(1 + cfg.rounds)")]
+        return rows + countRows(counted, c.counting)
     }
 
     func timingRow(_ p: Params, _ metric: String, _ m: TimingSamples, _ alloc: StateAllocator, _ note: String) -> ResultRow {

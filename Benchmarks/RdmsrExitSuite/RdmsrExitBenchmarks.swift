@@ -177,7 +177,7 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
         try ctx.progress.step("models")
         analyticBreakEven(cfg, ctx: ctx, out: &out)
         cpuShareAndFleet(cfg, ran: ran, table: table, noneTicks: noneTicks, ctx: ctx, out: &out)
-        injectedFleet(cfg, ran: ran, injected: injectedTable, out: &out)
+        injectedFleet(cfg, ran: ran, injected: injectedTable, sequence: (reasons.count, ctx.seed), out: &out)
         return SuiteResult(rows: out.rows, highlights: out.highlights)
     }
 
@@ -329,8 +329,11 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
 
     /// The fleet from the injected costs alone (no timing): what the loop
     /// should show without noise.  Only for RDMSR costs given in cycles.
+    /// `sequence` (exits simulated, seed) identifies the exit sequence the
+    /// figures are exact for; it is part of each row's parameters, so runs of
+    /// other lengths (e.g. --quick) or seeds are not compared with them.
     private func injectedFleet(_ cfg: RdmsrExitConfig, ran: [RDMSRSource], injected: [String: [XFDPolicy: [GuestKind: Double]]],
-                               out: inout Output) {
+                               sequence: (exits: Int, seed: UInt64), out: inout Output) {
         var winners: [(String, XFDPolicy)] = []
         for src in ran where src.cycles != nil {
             guard let t = injected[src.label] else { continue }
@@ -338,7 +341,8 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
             for pol in XFDPolicy.withXFD {
                 guard let per = t[pol], cfg.fleet.weights.keys.allSatisfy({ per[$0] != nil }) else { continue }
                 agg[pol] = XFDCostModel.fleetAggregate(per, fleet: cfg.fleet)
-                out.rows.append(.figure(name, "fleet", ["rdmsr": src.label, "policy": pol.rawValue, "fleet": Self.fleetParam(cfg.fleet)],
+                out.rows.append(.figure(name, "fleet", ["rdmsr": src.label, "policy": pol.rawValue, "fleet": Self.fleetParam(cfg.fleet),
+                                                        "exits": "\(sequence.exits)", "seed": "\(sequence.seed)"],
                                         metric: "injected_overhead_cycles", agg[pol]!, unit: "cycles",
                                         source: src.source == .input || cfg.costSource == .input ? .input : .model,
                                         note: "model: fleet-weighted injected work over none per exit, from the exit plans (nothing timed)"))

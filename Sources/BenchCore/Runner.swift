@@ -124,7 +124,8 @@ public final class Runner {
                     let ctx = SuiteContext(
                         host: host, tsc: tsc, kernel: kernel, ticksPerCoreCycle: ticksPerCycle,
                         emptyRegionTicks: empty, quick: options.quick,
-                        seed: options.seed &+ UInt64(rep - 1), repetition: rep, progress: progress,
+                        // Every repetition reruns the same experiment: same seed.
+                        seed: options.seed, repetition: rep, progress: progress,
                         parameters: params, declared: suite.parameters)
                     var timer = ResultRow.timing(
                         suite.name, "_timer", metric: "empty_region",
