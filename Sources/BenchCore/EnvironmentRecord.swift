@@ -95,20 +95,27 @@ public struct EnvironmentRecord: Codable, Sendable {
             .joined(separator: "|")
     }
 
-    /// The git commit of the working directory, when it is a checkout.
+    /// The git commit of the working directory, when it is a checkout, with
+    /// "-dirty" when tracked files differ from it.
     public static func gitCommit() -> String? {
+        guard let head = git(["rev-parse", "--short=12", "HEAD"]), !head.text.isEmpty else { return nil }
+        let clean = git(["diff", "--quiet", "HEAD", "--"])?.status == 0
+        return head.text + (clean ? "" : "-dirty")
+    }
+
+    /// Runs git in the working directory; nil when git is missing or fails to start.
+    private static func git(_ args: [String]) -> (status: Int32, text: String)? {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["git", "rev-parse", "--short=12", "HEAD"]
+        p.arguments = ["git"] + args
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         guard (try? p.run()) != nil else { return nil }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        guard p.terminationStatus == 0 else { return nil }
-        let s = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        return s.isEmpty ? nil : s
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return (p.terminationStatus, p.terminationStatus == 0 || args.first == "diff" ? text : "")
     }
 
     public static var buildConfiguration: String {
