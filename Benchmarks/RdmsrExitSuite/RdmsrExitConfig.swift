@@ -37,7 +37,7 @@ public struct RdmsrExitConfig: Sendable {
         SuiteParameter("cost-table", default: "builtin",
                        help: "handler costs in core cycles: builtin, reason=cycles,... or a file of reason = cycles lines"),
         SuiteParameter("xfd-write-interval", default: "100",
-                       help: "exits between guest XFD writes (context switches) for aware-idle and amx-active guests"),
+                       help: "exits between guest XFD writes (context switches) for aware-idle and amx-active guests; linux-idle writes once, at the first"),
         SuiteParameter("fleet", default: FleetMix.defaultSpec, help: "guest-kind weights of the fleet view"),
         SuiteParameter("exit-rates", default: "1000,10000,100000,1000000",
                        help: "exit rates (exits/s per vCPU) for the CPU-share model"),
