@@ -96,10 +96,11 @@ public struct EnvironmentRecord: Codable, Sendable {
     }
 
     /// The git commit of the working directory, when it is a checkout, with
-    /// "-dirty" when tracked files differ from it.
+    /// "-dirty" when tracked files outside Results/ differ from it (reports
+    /// are not source).
     public static func gitCommit() -> String? {
         guard let head = git(["rev-parse", "--short=12", "HEAD"]), !head.text.isEmpty else { return nil }
-        let clean = git(["diff", "--quiet", "HEAD", "--"])?.status == 0
+        let clean = git(["diff", "--quiet", "HEAD", "--", ":(top)", ":(top,exclude)Results"])?.status == 0
         return head.text + (clean ? "" : "-dirty")
     }
 
