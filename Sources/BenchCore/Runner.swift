@@ -74,6 +74,8 @@ public final class Runner {
 
         var files: [String] = []
         var finished: [String] = []
+        // Said after the run, so a bad-input error stays the only line it prints.
+        var notes: [String] = []
         let env: EnvironmentRecord
         do {
             let cpu = options.cpu ?? Affinity.currentCPU()
@@ -81,14 +83,14 @@ public final class Runner {
             let host = CPUDescription.host()
             let kernel = TimingKernel(features: host.features)
             if !host.features.invariantTSC {
-                progress.note("warning: no invariant TSC (CPUID.80000007H:EDX[8]); ticks may not be constant-rate")
+                notes.append("warning: no invariant TSC (CPUID.80000007H:EDX[8]); ticks may not be constant-rate")
             }
             if EnvironmentRecord.buildConfiguration == "debug" {
-                progress.note("warning: debug build: timings include unoptimised code; use `swift run -c release benchmark`")
+                notes.append("warning: debug build: timings include unoptimised code; use `swift run -c release benchmark`")
             }
             let facts = EnvironmentRecord.hostFacts()
             if facts.governor.hasPrefix("unknown") {
-                progress.note("note: frequency scaling state unknown (no cpufreq); core-cycle figures are estimates")
+                notes.append("note: frequency scaling state unknown (no cpufreq); core-cycle figures are estimates")
             }
             let tsc = TSCFrequency.determine(cpu: host, calibrationSeconds: options.quick ? 0.05 : 0.2)
             let empty = Summary(kernel.emptyRegion(samples: 2000)).median
@@ -155,6 +157,7 @@ public final class Runner {
             }
             throw error
         }
+        notes.forEach(progress.note)
         Runner.linkLatest(root: options.outputRoot, runId: runId)
         return RunOutcome(directory: dir, files: files, environment: env)
     }
