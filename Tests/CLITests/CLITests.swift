@@ -94,6 +94,9 @@ struct CLI {
         try expectOneLineError(["run", "harness", "--quick", "--quiet", "--set", "chain-base=150", "--output", dir.path],
                                status: .usage, containing: "chain-base=150")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+        try expectOneLineError(["run", "xsave", "--quick", "--cpu-model", "pentium", "--output", dir.path],
+                               status: .usage, containing: "unknown CPU model 'pentium'")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
     }
 
     @Test func unwritableOutputFolder() throws {
