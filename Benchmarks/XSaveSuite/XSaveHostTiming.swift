@@ -177,8 +177,8 @@ struct XSaveHostTiming {
         }
 
         workspace.resetWorkBuffers()
-        let inner = Self.innerCount(kernel, targetTicks: Self.targetTicks, maxInner: 8192,
-                                    workspace.body(c.op, prep))
+        let inner = kernel.innerCount(targetTicks: Self.targetTicks, maxInner: 8192,
+                                      workspace.body(c.op, prep))
         return Prepared(c: c, prep: prep, inner: inner, rows: rows, notes: notes)
     }
 
@@ -207,21 +207,6 @@ struct XSaveHostTiming {
             }
         }
         return rows
-    }
-
-    /// Operations per short region so that one region lasts at least
-    /// `targetTicks`, doubling from 1.  Not `TimingKernel.innerCount`: that
-    /// converts its tick count with `Double.init`, which resolves to
-    /// `Double(bitPattern:)` and so always returns `maxInner`.
-    static func innerCount(_ kernel: TimingKernel, targetTicks: Double, maxInner: Int,
-                           _ body: (Int) -> Void) -> Int {
-        var k = 1
-        while k < maxInner {
-            let m = kernel.measure(inner: k, samples: 3, warmup: k == 1 ? 2 : 0, body)
-            if (m.shortRegions.min() ?? 0) >= targetTicks { break }
-            k *= 2
-        }
-        return k
     }
 
     func prepNote(_ c: TimingCase) -> String {
