@@ -2,13 +2,10 @@ import Foundation
 import BenchCore
 
 /// The sizes of a guest's register-state buffer (Linux's `struct fpstate`)
-/// for one CPU, from its XSAVE layout.
-///
-/// Linux keeps the guest's state in the format the kernel saves with: the
-/// compacted format (XSAVES) when the CPU has XSAVES, else the standard
-/// format.  A vCPU starts with the *default* buffer (every enabled user
-/// component except the XFD-capable, i.e. dynamic, ones) and is expanded to
-/// the *full* buffer (every enabled user component, AMX tile data included).
+/// for one CPU: the register area from `XSaveLayout.linuxFPState` (a vCPU
+/// starts with the *default* buffer, without the XFD-capable components,
+/// and is expanded to the *full* one, AMX tile data included) plus the
+/// struct's header.
 ///
 /// Supervisor components (IA32_XSS) are not modelled: the recorded CPUs are
 /// described with IA32_XSS = 0, so both sizes here leave them out.
@@ -52,18 +49,12 @@ public struct FpstateSizes: Sendable, Equatable {
         guard let layout = cpu.xsave, layout.enabledMask != 0 else {
             throw BenchError.badInput("cpu-model=\(cpu.id): the CPU has no enabled XSAVE state to size")
         }
-        self.cpu = cpu.id
-        compacted = layout.hasXSAVES
-        fullMask = layout.enabledMask
-        dynamicMask = layout.dynamicMask(in: fullMask)
-        let size: (UInt64) -> Int = { [compacted] mask in
-            compacted ? layout.compactedSize(for: mask) : layout.standardSize(for: mask)
-        }
-        defaultRegisterBytes = size(fullMask & ~dynamicMask)
-        expandedRegisterBytes = size(fullMask)
+        let k = layout.linuxFPState
+        self.init(cpu: cpu.id, compacted: k.compacted, fullMask: k.expandedMask, dynamicMask: k.dynamicMask,
+                  defaultRegisterBytes: k.defaultBytes, expandedRegisterBytes: k.expandedBytes)
     }
 
-    /// Sizes given directly (tests).
+    /// Sizes given directly.
     public init(cpu: String, compacted: Bool, fullMask: UInt64, dynamicMask: UInt64,
                 defaultRegisterBytes: Int, expandedRegisterBytes: Int) {
         self.cpu = cpu; self.compacted = compacted; self.fullMask = fullMask

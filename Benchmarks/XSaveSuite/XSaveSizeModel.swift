@@ -92,14 +92,11 @@ public struct XSaveSizeModel: Sendable {
     public var compactedSizeForXCR0: Int { layout.compactedSize(for: enabledMask) }
 
     public var linux: LinuxBuffers {
-        let dynamic = layout.dynamicMask(in: enabledMask)
-        let def = enabledMask & ~dynamic
-        let compacted = layout.hasXSAVES
-        func kernel(_ m: UInt64) -> Int { compacted ? layout.compactedSize(for: m) : layout.standardSize(for: m) }
-        return LinuxBuffers(defaultMask: def, expandedMask: enabledMask, kernelCompacted: compacted,
-                            kernelDefault: kernel(def), kernelExpanded: kernel(enabledMask),
-                            userDefault: layout.standardSize(for: def),
-                            userExpanded: layout.standardSize(for: enabledMask))
+        let k = layout.linuxFPState
+        return LinuxBuffers(defaultMask: k.defaultMask, expandedMask: k.expandedMask, kernelCompacted: k.compacted,
+                            kernelDefault: k.defaultBytes, kernelExpanded: k.expandedBytes,
+                            userDefault: layout.standardSize(for: k.defaultMask),
+                            userExpanded: layout.standardSize(for: k.expandedMask))
     }
 
     /// Checks the computed totals against the CPU's own CPUID totals.

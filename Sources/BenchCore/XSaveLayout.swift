@@ -151,6 +151,36 @@ public struct XSaveLayout: Sendable {
     }
 }
 
+/// How Linux sizes a task's or a guest's register buffer (`struct fpstate`,
+/// arch/x86/kernel/fpu/xstate.c): in the format the kernel saves with
+/// (compacted when the CPU has XSAVES, else standard), first without the
+/// XFD-capable ("dynamic") components, then expanded to every enabled one.
+/// Sizes are of the register area, in bytes; supervisor components are not
+/// counted (IA32_XSS cannot be read from user mode).
+public struct LinuxFPStateSizes: Sendable, Equatable {
+    /// The kernel's buffers use the compacted format.
+    public var compacted: Bool
+    /// Every enabled user component.
+    public var expandedMask: UInt64
+    /// XFD-capable components among `expandedMask`.
+    public var dynamicMask: UInt64
+    /// `expandedMask` without the dynamic components.
+    public var defaultMask: UInt64 { expandedMask & ~dynamicMask }
+    public var defaultBytes: Int
+    public var expandedBytes: Int
+}
+
+extension XSaveLayout {
+    /// Linux's default and expanded buffer sizes for the enabled components.
+    public var linuxFPState: LinuxFPStateSizes {
+        let compacted = hasXSAVES
+        let full = enabledMask, dynamic = dynamicMask(in: full)
+        func size(_ m: UInt64) -> Int { compacted ? compactedSize(for: m) : standardSize(for: m) }
+        return LinuxFPStateSizes(compacted: compacted, expandedMask: full, dynamicMask: dynamic,
+                                 defaultBytes: size(full & ~dynamic), expandedBytes: size(full))
+    }
+}
+
 /// The cumulative feature sets the suites compare, in architectural order.
 public enum XSaveFeatureSet: Int, CaseIterable, Sendable {
     case x87SSE, avx, avx512, pkru, amxTileCfg, amxTileData

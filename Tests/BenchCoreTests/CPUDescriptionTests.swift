@@ -44,6 +44,14 @@ import Testing
         #expect(zen4.compactedSize(for: zen4.enabledMask) == 2440)
     }
 
+    @Test func linuxBufferSizes() throws {
+        let spr = try layout("spr").linuxFPState
+        #expect(spr.compacted && spr.dynamicMask == 1 << 18 && spr.defaultMask == 0x202E7)
+        #expect(spr.defaultBytes == 2560 && spr.expandedBytes == 10752)
+        let zen3 = try layout("zen3").linuxFPState
+        #expect(zen3.dynamicMask == 0 && zen3.defaultBytes == 840 && zen3.expandedBytes == 840)
+    }
+
     @Test func cumulativeFeatureSets() throws {
         let x = try layout("spr")
         let sizes = XSaveFeatureSet.allCases.map { x.standardSize(for: $0.cumulativeMask) }
