@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(name: "RdmsrExitSuiteTests", dependencies: ["RdmsrExitSuite", "BenchCore"]),
         .testTarget(name: "FpstateAllocSuiteTests",
                     dependencies: ["FpstateAllocSuite", "BenchCore"]),
-        .testTarget(name: "BenchCompareTests", dependencies: ["BenchCompare", "BenchCore"]),
+        .testTarget(name: "BenchCompareTests", dependencies: ["BenchCompare", "BenchCore", "XSaveSuite"]),
         .testTarget(name: "CLITests",
                     dependencies: ["BenchCore", .product(name: "CSV", package: "CSV.swift")]),
     ],

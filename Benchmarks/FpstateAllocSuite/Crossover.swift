@@ -48,33 +48,33 @@ struct Crossover {
                 q.pairs.append((key: "baseline", value: baseline.rawValue))
                 rows.append(.figure(suite, "crossover", q, metric: "memory_saved_bytes", Double(b - lazy), unit: "bytes",
                                     source: .model, gate: .exact,
-                                    note: "fleet resident bytes of \(baseline.rawValue) - lazy-on-trap (page-rounding model)"))
+                                    depends: cfg.sizesDepend, note: "fleet resident bytes of \(baseline.rawValue) - lazy-on-trap (page-rounding model)"))
             }
             guard cfg.sizes.hasDynamicState else {
                 rows.append(.skipped(suite, "crossover", p, metric: "first_use_added_ticks_fleet", unit: "ticks",
-                                     source: .model, reason: "cpu-model \(cfg.sizes.cpu) has no XFD-capable component: nothing is expanded"))
+                                     source: .model, depends: cfg.sizesDepend, reason: "cpu-model \(cfg.sizes.cpu) has no XFD-capable component: nothing is expanded"))
                 continue
             }
             guard let trap, let cd = createDefault, let cf = createFull, let ec = expandAtCpuid else {
                 rows.append(.skipped(suite, "crossover", p, metric: "first_use_added_ticks_fleet", unit: "ticks",
-                                     source: .model, reason: "no lifecycle latencies (allocator failed or none selected)"))
+                                     source: .model, depends: .machine, reason: "no lifecycle latencies (allocator failed or none selected)"))
                 continue
             }
             let exit = cfg.trapExitTicks
             rows.append(.figure(suite, "crossover", p, metric: "first_use_added_ticks_per_adopter", trap, unit: "ticks",
                                 source: timingSource, gate: .info,
-                                note: "median first-use expansion, \(alloc) allocator; #NM exit not included"))
+                                depends: .machine, note: "median first-use expansion, \(alloc) allocator; #NM exit not included"))
             rows.append(.figure(suite, "crossover", p, metric: "first_use_added_ticks_per_adopter_with_exit", trap + exit,
                                 unit: "ticks", source: .model, gate: .info,
-                                note: "median first-use expansion (\(alloc)) + modelled #NM exit \(Int(exit)) ticks (\(cfg.trapExitSource.rawValue))"))
+                                depends: .machine, note: "median first-use expansion (\(alloc)) + modelled #NM exit \(Int(exit)) ticks (\(cfg.trapExitSource.rawValue))"))
             rows.append(.figure(suite, "crossover", p, metric: "first_use_added_ticks_fleet", Double(adopters) * (trap + exit),
                                 unit: "ticks", source: .model, gate: .info,
-                                note: "\(adopters) adopters x (median expansion + modelled exit)"))
+                                depends: .machine, note: "\(adopters) adopters x (median expansion + modelled exit)"))
             if adopters > 0, let e = memory(.expandAtCpuid, a), let l = memory(.lazyOnTrap, a) {
                 let us = Double(adopters) * (trap + exit) * tsc.nsPerTick / 1000
                 rows.append(.figure(suite, "crossover", p, metric: "kib_saved_per_added_us", Double(e - l) / 1024 / us,
                                     unit: "KiB/us", source: .model, gate: .info,
-                                    note: "memory saved vs expand-at-cpuid / fleet first-use latency added"))
+                                    depends: .machine, note: "memory saved vs expand-at-cpuid / fleet first-use latency added"))
             }
             let fleetTicks: [(Policy, Double, String)] = [
                 (.eagerAtCreate, Double(n) * cf, "\(n) x create(full)"),
@@ -85,7 +85,7 @@ struct Crossover {
                 var q = p
                 q.pairs.append((key: "policy", value: policy.rawValue))
                 rows.append(.figure(suite, "crossover", q, metric: "fleet_allocation_ticks", ticks, unit: "ticks",
-                                    source: .model, gate: .info, note: "from lifecycle medians (\(alloc)): \(how)"))
+                                    source: .model, gate: .info, depends: .machine, note: "from lifecycle medians (\(alloc)): \(how)"))
             }
         }
         return rows

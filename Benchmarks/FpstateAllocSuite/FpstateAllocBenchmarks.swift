@@ -104,19 +104,19 @@ public struct FpstateAllocBenchmarks: BenchmarkSuite {
         let how = "\(s.compacted ? "compacted (XSAVES) size" : "standard size") from CPUID leaf 0xD"
         return [
             .figure(name, "sizes", p, metric: "header_bytes", Double(FpstateSizes.headerBytes), unit: "bytes",
-                    source: .model, gate: .exact, note: "struct fpstate fields before the 64-byte aligned register area (model constant)"),
+                    source: .model, gate: .exact, depends: .none, note: "struct fpstate fields before the 64-byte aligned register area (model constant)"),
             .figure(name, "sizes", p, metric: "default_register_bytes", Double(s.defaultRegisterBytes), unit: "bytes",
-                    source: src, gate: .exact, note: "\(how), mask 0x\(String(s.defaultMask, radix: 16)) (XFD-capable components left out)"),
+                    source: src, gate: .exact, depends: cfg.sizesDepend, note: "\(how), mask 0x\(String(s.defaultMask, radix: 16)) (XFD-capable components left out)"),
             .figure(name, "sizes", p, metric: "expanded_register_bytes", Double(s.expandedRegisterBytes), unit: "bytes",
-                    source: src, gate: .exact, note: "\(how), mask 0x\(String(s.fullMask, radix: 16))"),
+                    source: src, gate: .exact, depends: cfg.sizesDepend, note: "\(how), mask 0x\(String(s.fullMask, radix: 16))"),
             .figure(name, "sizes", p, metric: "default_buffer_bytes", Double(s.defaultBufferBytes), unit: "bytes",
-                    source: src, gate: .exact, note: "header + default register area"),
+                    source: src, gate: .exact, depends: cfg.sizesDepend, note: "header + default register area"),
             .figure(name, "sizes", p, metric: "expanded_buffer_bytes", Double(s.expandedBufferBytes), unit: "bytes",
-                    source: src, gate: .exact, note: "header + expanded register area"),
+                    source: src, gate: .exact, depends: cfg.sizesDepend, note: "header + expanded register area"),
             .figure(name, "sizes", p, metric: "default_pages", Double(FpstateSizes.pages(s.defaultBufferBytes)), unit: "pages",
-                    source: src, gate: .exact, note: "4 KiB pages of a page-aligned default buffer"),
+                    source: src, gate: .exact, depends: cfg.sizesDepend, note: "4 KiB pages of a page-aligned default buffer"),
             .figure(name, "sizes", p, metric: "expanded_pages", Double(FpstateSizes.pages(s.expandedBufferBytes)), unit: "pages",
-                    source: src, gate: .exact, note: "4 KiB pages of a page-aligned expanded buffer"),
+                    source: src, gate: .exact, depends: cfg.sizesDepend, note: "4 KiB pages of a page-aligned expanded buffer"),
         ]
     }
 
@@ -144,30 +144,30 @@ public struct FpstateAllocBenchmarks: BenchmarkSuite {
                     let m = o.memory
                     rows.append(.figure(name, "memory", p, metric: "requested_bytes", Double(m.requested), unit: "bytes",
                                         source: .model, gate: .exact,
-                                        note: "\(o.expandedVCPUs) expanded x \(cfg.sizes.expandedBufferBytes) B + rest x \(cfg.sizes.defaultBufferBytes) B; \(who)"))
+                                        depends: cfg.sizesDepend, note: "\(o.expandedVCPUs) expanded x \(cfg.sizes.expandedBufferBytes) B + rest x \(cfg.sizes.defaultBufferBytes) B; \(who)"))
                     rows.append(.figure(name, "memory", p, metric: "requested_bytes_per_vcpu", Double(m.requested) / Double(n),
-                                        unit: "bytes", source: .model, gate: .exact, note: "requested_bytes / vCPUs"))
+                                        unit: "bytes", source: .model, gate: .exact, depends: cfg.sizesDepend, note: "requested_bytes / vCPUs"))
                     if let r = m.residentModel {
                         rows.append(.figure(name, "memory", p, metric: "resident_bytes_model", Double(r), unit: "bytes",
-                                            source: .model, gate: .exact, note: "page-rounding model: ceil(bytes/4096) pages per page-aligned buffer"))
+                                            source: .model, gate: .exact, depends: cfg.sizesDepend, note: "page-rounding model: ceil(bytes/4096) pages per page-aligned buffer"))
                         rows.append(.figure(name, "memory", p, metric: "resident_bytes_per_vcpu", Double(r) / Double(n),
-                                            unit: "bytes", source: .model, gate: .exact, note: "resident_bytes_model / vCPUs"))
+                                            unit: "bytes", source: .model, gate: .exact, depends: cfg.sizesDepend, note: "resident_bytes_model / vCPUs"))
                     }
                     if let r = m.residentMeasured {
                         rows.append(.figure(name, "memory", p, metric: "resident_bytes", Double(r), unit: "bytes",
                                             source: .proxy, gate: .exact,
-                                            note: "mincore page count of real mmap buffers (vzalloc stand-in), after first use, before destroy"))
+                                            depends: cfg.sizesDepend, note: "mincore page count of real mmap buffers (vzalloc stand-in), after first use, before destroy"))
                     }
                 } catch {
                     rows.append(ResultRow(suite: name, benchmark: "memory", params: p, metric: "requested_bytes",
-                                          source: .model, gate: .exact, status: .error, value: nil, unit: "bytes",
+                                          source: .model, gate: .exact, depends: cfg.sizesDepend, status: .error, value: nil, unit: "bytes",
                                           note: "\(error); live buffers after cleanup: \(counting.live)"))
                 }
             }
         }
         rows.append(.figure(name, "memory", params(cfg, [("policy", policy.rawValue)]), metric: "unfreed_buffers",
                             Double(counting.live), unit: "count", source: .measured, gate: .exact,
-                            note: "\(counting.allocations) allocations, \(counting.frees) frees over the sweep"))
+                            depends: .none, note: "\(counting.allocations) allocations, \(counting.frees) frees over the sweep"))
         return (rows, out)
     }
 
@@ -178,11 +178,11 @@ public struct FpstateAllocBenchmarks: BenchmarkSuite {
         let p = params(cfg, [("allocator", "numa-remote")])
         guard let local = cfg.node else {
             return [.skipped(name, "numa-remote", p, metric: "touch_extra_ticks", unit: "ticks",
-                             reason: cfg.numaSkipReason ?? "numa unavailable")]
+                             depends: .machine, reason: cfg.numaSkipReason ?? "numa unavailable")]
         }
         guard let remote = cfg.topology.remote(from: local) else {
             return [.skipped(name, "numa-remote", p, metric: "touch_extra_ticks", unit: "ticks",
-                             reason: "one NUMA node with memory (node \(local)): remote placement cannot be measured here")]
+                             depends: .machine, reason: "one NUMA node with memory (node \(local)): remote placement cannot be measured here")]
         }
         return NumaRemote.measure(ctx, cfg, suite: name, local: local, remote: remote, params: p)
     }

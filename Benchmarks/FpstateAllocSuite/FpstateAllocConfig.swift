@@ -24,6 +24,10 @@ struct FpstateAllocConfig {
     var trapExitTicks: Double
     var trapExitSource: FigureSource
 
+    /// What the buffer sizes, and every figure computed from them, depend
+    /// on: the host's CPUID for `cpu-model=host`, nothing for a recorded CPU.
+    var sizesDepend: HostDependency { cpu.origin == .live ? .cpu : .none }
+
     static let parameters = [
         SuiteParameter("cpu-model", default: "spr", help: "CPU whose XSAVE layout sizes the buffers: \(CPUCatalog.ids.joined(separator: ", ")), or host"),
         SuiteParameter("vcpus", default: "1,4,16,64,256,1024", help: "fleet sizes of the memory sweep (1...4096, comma-separated)"),

@@ -96,7 +96,7 @@ final class LifecycleBenchmark {
         }
         var rows = skipped.map {
             ResultRow.skipped(suite, "lifecycle", params([("allocator", $0.label)]), metric: "create_ticks",
-                              unit: "ticks", reason: $0.reason)
+                              unit: "ticks", depends: .machine, reason: $0.reason)
         }
         for c in cells { rows += self.rows(c) }
         return rows
@@ -108,7 +108,7 @@ final class LifecycleBenchmark {
         let p = params([("allocator", c.label), ("policy", c.policy.rawValue)])
         if let e = c.error {
             return [ResultRow(suite: suite, benchmark: "lifecycle", params: p, metric: "create_ticks",
-                              source: c.allocator.source, gate: .timing, status: .error, value: nil, unit: "ticks",
+                              source: c.allocator.source, gate: .timing, depends: .machine, status: .error, value: nil, unit: "ticks",
                               note: "\(e); live buffers after cleanup: \(c.counting.live)")] + countRows(p, c.counting)
         }
         let s = cfg.sizes
@@ -149,11 +149,11 @@ final class LifecycleBenchmark {
     func countRows(_ p: Params, _ c: CountingAllocator) -> [ResultRow] {
         [
             .figure(suite, "lifecycle", p, metric: "allocations", Double(c.allocations), unit: "count",
-                    source: .measured, gate: .exact, note: "successful allocations, warm-up included"),
+                    source: .measured, gate: .exact, depends: .none, note: "successful allocations, warm-up included"),
             .figure(suite, "lifecycle", p, metric: "frees", Double(c.frees), unit: "count",
-                    source: .measured, gate: .exact, note: "releases, warm-up included"),
+                    source: .measured, gate: .exact, depends: .none, note: "releases, warm-up included"),
             .figure(suite, "lifecycle", p, metric: "unfreed_buffers", Double(c.live), unit: "count",
-                    source: .measured, gate: .exact, note: "allocations - frees after the last fleet was destroyed"),
+                    source: .measured, gate: .exact, depends: .none, note: "allocations - frees after the last fleet was destroyed"),
         ]
     }
 }

@@ -19,7 +19,7 @@ enum NumaRemote {
             do {
                 counting = CountingAllocator(try NumaAllocator(node: node, topology: cfg.topology, label: "numa-\(label)"))
             } catch {
-                rows.append(.skipped(suite, "numa-remote", params, metric: "create_ticks", unit: "ticks", reason: "\(error)"))
+                rows.append(.skipped(suite, "numa-remote", params, metric: "create_ticks", unit: "ticks", depends: .machine, reason: "\(error)"))
                 continue
             }
             var p = params
@@ -44,7 +44,7 @@ enum NumaRemote {
                 medians[label] = touch.summary?.median
             } else {
                 rows.append(ResultRow(suite: suite, benchmark: "numa-remote", params: p, metric: "touch_ticks",
-                                      source: .measured, gate: .timing, status: .error, value: nil, unit: "ticks",
+                                      source: .measured, gate: .timing, depends: .machine, status: .error, value: nil, unit: "ticks",
                                       note: "could only allocate \(set.count) of \(workingSet) buffers on node \(node)"))
             }
             for b in set { counting.release(b) }
@@ -52,7 +52,7 @@ enum NumaRemote {
         if let l = medians["local"], let r = medians["remote"] {
             rows.append(.figure(suite, "numa-remote", params, metric: "touch_extra_ticks", r - l, unit: "ticks",
                                 source: .measured, gate: .info,
-                                note: "median remote touch - median local touch, node \(remote) vs node \(local)"))
+                                depends: .machine, note: "median remote touch - median local touch, node \(remote) vs node \(local)"))
         }
         return rows
     }

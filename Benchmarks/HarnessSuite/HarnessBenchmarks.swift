@@ -57,12 +57,12 @@ public struct HarnessBenchmarks: BenchmarkSuite {
         let swiftMean = Self.meanWithinFences(swiftValues), cMean = Self.meanWithinFences(cValues)
         let floorRatio = swiftMean / cMean
         rows.append(.figure(s, "timer", metric: "swift_over_c_floor", floorRatio, unit: "ratio",
-                            source: .measured, note: "Swift / C empty region, means within the Tukey fences"))
+                            source: .measured, depends: .machine, note: "Swift / C empty region, means within the Tukey fences"))
 
         try ctx.progress.step("TSC step")
         let step = Self.tscStep(samples: samples)
         rows.append(.figure(s, "timer", metric: "tsc_step", step, unit: "ticks", source: .measured,
-                            note: "smallest non-zero difference between consecutive unfenced RDTSC reads"))
+                            depends: .machine, note: "smallest non-zero difference between consecutive unfenced RDTSC reads"))
 
         try ctx.progress.step("dependent-add chains")
         let lengths = [base, 2 * base, 4 * base, 8 * base]
@@ -80,15 +80,15 @@ public struct HarnessBenchmarks: BenchmarkSuite {
         }
         let fit = LinearFit(x: lengths.map(Double.init), y: medians)
         rows.append(.figure(s, "add-chain", metric: "ticks_per_add", fit.slope, unit: "ticks",
-                            source: .measured, note: "least-squares slope over the chain medians"))
+                            source: .measured, depends: .machine, note: "least-squares slope over the chain medians"))
         rows.append(.figure(s, "add-chain", metric: "intercept", fit.intercept, unit: "ticks",
-                            source: .measured, note: "fixed cost per region (about the empty region)"))
+                            source: .measured, depends: .machine, note: "fixed cost per region (about the empty region)"))
         rows.append(.figure(s, "add-chain", metric: "r_squared", fit.rSquared, unit: "ratio",
-                            source: .measured, note: "linearity of region time in chain length"))
+                            source: .measured, depends: .machine, note: "linearity of region time in chain length"))
         if fit.slope > 0 {
             rows.append(.figure(s, "add-chain", metric: "core_clock_est", ctx.tsc.hz / fit.slope / 1e6,
                                 unit: "MHz", source: .measured,
-                                note: "estimate: TSC Hz / ticks per dependent add (one add per core cycle)"))
+                                depends: .machine, note: "estimate: TSC Hz / ticks per dependent add (one add per core cycle)"))
         }
 
         try ctx.progress.step("1,000-add chain")

@@ -92,7 +92,7 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
             out.highlights.append(String(format: "FPU swap of a user-space exit (2x XSAVE + 2x XRSTOR, mask 0x%@): %.0f ticks",
                                          String(a.mask, radix: 16), row.value ?? .nan))
         } else if case .failure(let why) = swap {
-            out.rows.append(.skipped(name, "fpu-swap", metric: "ticks_per_swap", unit: "ticks", reason: why.text))
+            out.rows.append(.skipped(name, "fpu-swap", metric: "ticks_per_swap", unit: "ticks", depends: .cpu, reason: why.text))
         }
 
         // --- injected work: ticks per add inside this loop
@@ -108,7 +108,7 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
         let loopTicksPerAdd = perAdd.isEmpty ? .nan : Summary(perAdd).median
         if let t = ctx.ticksPerCoreCycle {
             out.rows.append(.figure(name, "injected-add", metric: "loop_over_harness", loopTicksPerAdd / t, unit: "ratio",
-                                    source: .measured, note: String(format: "in-loop ticks per add / harness estimate %.4f ticks per core cycle", t)))
+                                    source: .measured, depends: .machine, note: String(format: "in-loop ticks per add / harness estimate %.4f ticks per core cycle", t)))
         }
         out.highlights.append(String(format: "injected work: %.4f ticks per add in the loop; harness estimate %@ ticks per core cycle",
                                      loopTicksPerAdd, ctx.ticksPerCoreCycle.map { String(format: "%.4f", $0) } ?? "unavailable"))
@@ -124,7 +124,7 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
             if case .proxy(let p) = src.cost {
                 if let why = p.unavailableReason(ctx.host) {
                     out.rows.append(.skipped(name, "exit-loop", ["rdmsr": src.label], metric: "ticks_per_exit",
-                                             unit: "ticks", source: .proxy, reason: why))
+                                             unit: "ticks", source: .proxy, depends: .cpu, reason: why))
                     continue
                 }
                 proxy = p
@@ -166,7 +166,7 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
                     let ticks = ovr.value ?? .nan
                     perPolicy[pol, default: [:]][guest] = ticks
                     out.rows.append(.figure(name, "overhead", p, metric: "overhead_pct", 100 * ticks / noneMean, unit: "%",
-                                            source: src.source, gate: .info, note: "overhead_ticks / mean ticks per exit of none"))
+                                            source: src.source, gate: .info, depends: .machine, note: "overhead_ticks / mean ticks per exit of none"))
                 }
             }
             table[src.label] = perPolicy
@@ -197,7 +197,7 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
         let p: Params = ["rdmsr": src.label]
         guard let tpc = ctx.ticksPerCoreCycle else {
             out.rows.append(.skipped(name, "self-check", p, metric: "error_ticks", unit: "ticks",
-                                     reason: "no ticks-per-core-cycle estimate to convert the injected cost"))
+                                     depends: .machine, reason: "no ticks-per-core-cycle estimate to convert the injected cost"))
             return
         }
         let ptIndex = XFDPolicy.allCases.firstIndex(of: .passthroughAtCPUID)!
@@ -209,14 +209,14 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
         let err = s.median - expected
         let resolution = (s.ciHigh - s.ciLow) / 2
         out.rows.append(.figure(name, "self-check", p, metric: "measured_ticks", s.median, unit: "ticks", source: .measured,
-                                gate: .info, note: "median paired difference passthrough-at-cpuid - none, legacy guest"))
+                                gate: .info, depends: .machine, note: "median paired difference passthrough-at-cpuid - none, legacy guest"))
         out.rows.append(.figure(name, "self-check", p, metric: "injected_ticks", expected, unit: "ticks", source: .model,
-                                gate: .info, note: String(format: "%.1f injected cycles/exit x %.4f ticks per core cycle (harness estimate)", injectedCycles, tpc)))
+                                gate: .info, depends: .machine, note: String(format: "%.1f injected cycles/exit x %.4f ticks per core cycle (harness estimate)", injectedCycles, tpc)))
         out.rows.append(.figure(name, "self-check", p, metric: "error_ticks", err, unit: "ticks", source: .measured,
-                                gate: .info, note: String(format: "measured - injected; resolution (95%% CI half-width of the median) %.2f ticks: %@",
+                                gate: .info, depends: .machine, note: String(format: "measured - injected; resolution (95%% CI half-width of the median) %.2f ticks: %@",
                                                           resolution, abs(err) <= resolution ? "within" : "outside")))
         out.rows.append(.figure(name, "self-check", p, metric: "error_pct", expected > 0 ? 100 * err / expected : .nan,
-                                unit: "%", source: .measured, gate: .info, note: "error_ticks / injected_ticks"))
+                                unit: "%", source: .measured, gate: .info, depends: .machine, note: "error_ticks / injected_ticks"))
         out.highlights.append(String(format: "self-check rdmsr=%d cycles: measured %.1f vs injected %.1f ticks/exit, error %+.1f ticks (%+.1f%%), resolution +/-%.1f",
                                      cycles, s.median, expected, err, expected > 0 ? 100 * err / expected : .nan, resolution))
     }
@@ -230,20 +230,20 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
         let writes = timed.filter { ($0 + 1) % cfg.writeInterval == 0 }.count
         guard writes > 0 else {
             out.rows.append(.skipped(name, "break-even", p, metric: "writes_per_1k_exits", unit: "writes/1k exits", source: .model,
-                                     reason: "xfd-write-interval \(cfg.writeInterval) > \(timed.count) timed exits: no guest write measured"))
+                                     depends: .none, reason: "xfd-write-interval \(cfg.writeInterval) > \(timed.count) timed exits: no guest write measured"))
             return
         }
         guard let read = t[.passthroughAtCPUID]?[.legacy], let trapPerExit = t[.alwaysIntercept]?[.awareIdle] else { return }
         let perWrite = trapPerExit * Double(timed.count) / Double(writes)
         out.rows.append(.figure(name, "break-even", p, metric: "trap_ticks_per_write", perWrite, unit: "ticks",
                                 source: src.source == .proxy ? .proxy : .model, gate: .info,
-                                note: "aware-idle always-intercept - none, x exits per trapped write (\(timed.count)/\(writes)); injected round trip + msr-write handler"))
+                                depends: .machine, note: "aware-idle always-intercept - none, x exits per trapped write (\(timed.count)/\(writes)); injected round trip + msr-write handler"))
         out.rows.append(.figure(name, "break-even", p, metric: "read_ticks_per_exit", read, unit: "ticks",
-                                source: src.source, gate: .info, note: "legacy passthrough-at-cpuid - none"))
+                                source: src.source, gate: .info, depends: .machine, note: "legacy passthrough-at-cpuid - none"))
         let be = perWrite > 0 ? 1_000 * read / perWrite : .nan
         out.rows.append(.figure(name, "break-even", p, metric: "writes_per_1k_exits", be, unit: "writes/1k exits",
                                 source: src.source == .proxy ? .proxy : .model, gate: .info,
-                                note: "1000 x read / trap cost, both from the loop: always-intercept is dearer above this guest XFD write rate"))
+                                depends: .machine, note: "1000 x read / trap cost, both from the loop: always-intercept is dearer above this guest XFD write rate"))
     }
 
     /// The closed form over a grid of RDMSR costs and round trips.
@@ -258,7 +258,7 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
                 out.rows.append(.figure(name, "break-even", ["rdmsr": "\(c)", "round_trip": "\(t)", "from": "formula"],
                                         metric: "writes_per_1k_exits", 1_000 * w, unit: "writes/1k exits",
                                         source: userSet ? .input : .model,
-                                        note: String(format: "1000 x rdmsr / (round trip + msr-write handler %d cycles); interval %.1f exits", handler, 1 / w)))
+                                        depends: .none, note: String(format: "1000 x rdmsr / (round trip + msr-write handler %d cycles); interval %.1f exits", handler, 1 / w)))
             }
         }
         let t = cfg.roundTrip, lo = costs.min()!, hi = costs.max()!
@@ -282,7 +282,7 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
                         out.rows.append(.figure(name, "cpu-share", ["rdmsr": src.label, "policy": pol.rawValue, "guest": guest.rawValue,
                                                                     "exits_per_s": Self.rate(rate)],
                                                 metric: "vcpu_share_lost", 100 * share, unit: "%", source: .model, gate: .info,
-                                                note: "model: overhead_ticks (\(src.source.rawValue)) x exit rate / TSC Hz"))
+                                                depends: .machine, note: "model: overhead_ticks (\(src.source.rawValue)) x exit rate / TSC Hz"))
                     }
                 }
             }
@@ -295,14 +295,14 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
                 fleetTicks[pol] = agg
                 let p: Params = ["rdmsr": src.label, "policy": pol.rawValue, "fleet": Self.fleetParam(cfg.fleet)]
                 out.rows.append(.figure(name, "fleet", p, metric: "overhead_ticks", agg, unit: "ticks", source: .model, gate: .info,
-                                        note: "model: fleet-weighted mean of measured per-exit overheads (\(src.source.rawValue))"))
+                                        depends: .machine, note: "model: fleet-weighted mean of measured per-exit overheads (\(src.source.rawValue))"))
                 out.rows.append(.figure(name, "fleet", p, metric: "overhead_pct", 100 * agg / noneFleet, unit: "%", source: .model,
-                                        gate: .info, note: "fleet overhead / fleet-weighted ticks per exit of none"))
+                                        gate: .info, depends: .machine, note: "fleet overhead / fleet-weighted ticks per exit of none"))
                 for rate in cfg.exitRates {
                     var q = p; q.pairs.append((key: "exits_per_s", value: Self.rate(rate)))
                     out.rows.append(.figure(name, "fleet", q, metric: "vcpu_share_lost",
                                             100 * XFDCostModel.cpuShare(overheadTicks: agg, exitsPerSecond: rate, tscHz: ctx.tsc.hz),
-                                            unit: "%", source: .model, gate: .info, note: "model: fleet overhead x exit rate / TSC Hz"))
+                                            unit: "%", source: .model, gate: .info, depends: .machine, note: "model: fleet overhead x exit rate / TSC Hz"))
                 }
             }
             if let best = fleetTicks.min(by: { $0.value < $1.value }) {
@@ -345,7 +345,7 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
                                                         "exits": "\(sequence.exits)", "seed": "\(sequence.seed)"],
                                         metric: "injected_overhead_cycles", agg[pol]!, unit: "cycles",
                                         source: src.source == .input || cfg.costSource == .input ? .input : .model,
-                                        note: "model: fleet-weighted injected work over none per exit, from the exit plans (nothing timed)"))
+                                        depends: .none, note: "model: fleet-weighted injected work over none per exit, from the exit plans (nothing timed)"))
             }
             if let best = agg.min(by: { $0.value < $1.value }) { winners.append((src.label, best.key)) }
         }
@@ -369,12 +369,12 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
                         dropped: Int, source: FigureSource, median: Bool = false, note: String) -> ResultRow {
         guard !values.isEmpty else {
             return ResultRow(suite: suite, benchmark: benchmark, params: params, metric: metric, source: source,
-                             gate: .info, status: .error, value: nil, unit: "ticks",
+                             gate: .info, depends: .machine, status: .error, value: nil, unit: "ticks",
                              migrationsDropped: dropped, note: "no clean round: every sample migrated or was preempted")
         }
         let s = Summary(values)
         return ResultRow(suite: suite, benchmark: benchmark, params: params, metric: metric, source: source, gate: .info,
-                         value: median ? s.median : s.mean, unit: "ticks", summary: s, migrationsDropped: dropped,
+                         depends: .machine, value: median ? s.median : s.mean, unit: "ticks", summary: s, migrationsDropped: dropped,
                          note: note + (median ? "; value: median over rounds" : "; value: mean over rounds (windows tile the exit sequence)"),
                          samples: values)
     }

@@ -52,7 +52,7 @@ public struct XSaveBenchmarks: BenchmarkSuite {
             rows += XSaveSizeRows.auxvRows(hm, atMinSigStkSz: Auxv.value(51))
         } else {
             rows.append(.skipped(name, "size-featureset", ["cpu": "host"], metric: "standard_bytes", unit: "bytes",
-                                 reason: host.unavailableReason(.xsave) ?? "no XSAVE layout"))
+                                 depends: .cpu, reason: host.unavailableReason(.xsave) ?? "no XSAVE layout"))
         }
 
         var timing: XSaveHostTiming?
@@ -66,14 +66,14 @@ public struct XSaveBenchmarks: BenchmarkSuite {
             timing = t
         } else {
             rows += cases.map { .skipped(name, "save-restore", ["cpu": "host"], metric: "per_op", unit: "ticks",
-                                         reason: $0.skipReason ?? "XSAVE not usable") }
+                                         depends: .cpu, reason: $0.skipReason ?? "XSAVE not usable") }
         }
 
         try ctx.progress.step("AMX")
         var estimateLines: [String] = []
         if let reason = amx.reason {
             rows.append(.skipped(name, "amx", ["cpu": "host"], metric: "save_restore_with_tiles", unit: "ticks",
-                                 reason: reason + "; AMX sizes come from the recorded CPUs (model)"))
+                                 depends: .cpu, reason: reason + "; AMX sizes come from the recorded CPUs (model)"))
             if let t = timing {
                 let est = AMXEstimate.rows(recorded: models, timing: t)
                 rows += est.rows
@@ -82,7 +82,7 @@ public struct XSaveBenchmarks: BenchmarkSuite {
         } else {
             rows.append(.figure(name, "amx", ["cpu": "host"], metric: "permission_granted", 1, unit: "bool",
                                 source: .measured, gate: .exact,
-                                note: "ARCH_REQ_XCOMP_PERM(18) succeeded; the +AMX sets in save-restore include tile data"))
+                                depends: .kernel, note: "ARCH_REQ_XCOMP_PERM(18) succeeded; the +AMX sets in save-restore include tile data"))
         }
 
         // Console reports show the first rows: lead with the per-set totals

@@ -13,7 +13,7 @@ enum AMXEstimate {
         guard let set = t.measuredSets.last else { return ([], []) }
         guard !amxModels.isEmpty else {
             return ([.skipped(suite, "amx-estimate", ["cpu": "none"], metric: "xsave_ticks", unit: "ticks",
-                              source: .model, reason: "no recorded CPU with AMX selected by cpu-model")], [])
+                              source: .model, depends: .none, reason: "no recorded CPU with AMX selected by cpu-model")], [])
         }
         var rows: [ResultRow] = []
         var lines: [String] = []
@@ -28,7 +28,7 @@ enum AMXEstimate {
                 guard let ticks = t.median(set, .dirty, op), let bytes = t.written(set, .dirty, compacted: compacted),
                       ticks > 0 else {
                     rows.append(.skipped(suite, "amx-estimate", p, metric: metric, unit: "ticks", source: .model,
-                                         reason: "the host has no measured \(op.rawValue) rate to scale"))
+                                         depends: .machine, reason: "the host has no measured \(op.rawValue) rate to scale"))
                     continue
                 }
                 let image = compacted ? f.compactedSize : f.standardSize
@@ -36,13 +36,13 @@ enum AMXEstimate {
                 est[metric] = value
                 rows.append(.figure(suite, "amx-estimate", p, metric: metric, value, unit: "ticks", source: .model,
                                     gate: .info,
-                                    note: String(format: "estimate, not measured: %d-byte AMX image / host rate %.2f bytes/tick (%d bytes written in %.1f ticks); proportional model with no fixed cost, so the host's fixed per-instruction cost is scaled up too (high for XRSTOR); tile data may move at a different rate",
+                                    depends: .machine, note: String(format: "estimate, not measured: %d-byte AMX image / host rate %.2f bytes/tick (%d bytes written in %.1f ticks); proportional model with no fixed cost, so the host's fixed per-instruction cost is scaled up too (high for XRSTOR); tile data may move at a different rate",
                                                  image, Double(bytes) / ticks, bytes, ticks)))
             }
             if let s = est["xsave_ticks"], let r = est["xrstor_ticks"] {
                 rows.append(.figure(suite, "amx-estimate", ["cpu": m.cpuID, "set": f.set.label], metric: "pair_ticks",
                                     s + r, unit: "ticks", source: .model, gate: .info,
-                                    note: "estimate, not measured: xsave_ticks + xrstor_ticks"))
+                                    depends: .machine, note: "estimate, not measured: xsave_ticks + xrstor_ticks"))
                 lines.append(String(format: "%@ AMX image (%d B): XSAVE+XRSTOR ~%.0f ticks (estimate, not measured: scaled from this host's bytes/tick)",
                                     m.cpuID, f.standardSize, s + r))
             }

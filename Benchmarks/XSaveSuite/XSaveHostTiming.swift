@@ -115,7 +115,7 @@ struct XSaveHostTiming {
         let p: Params = reason.hasPrefix("not supported")
             ? ["cpu": "host", "set": c.set.label, "mask": hex(c.mask)]
             : ["cpu": "host", "set": c.set.label, "mask": hex(c.mask), "state": c.state.rawValue, "op": c.op.rawValue]
-        return .skipped("xsave", "save-restore", p, metric: "per_op", unit: "ticks", reason: reason)
+        return .skipped("xsave", "save-restore", p, metric: "per_op", unit: "ticks", depends: .cpu, reason: reason)
     }
 
     static func key(_ c: TimingCase) -> String { "\(c.set.label)|\(c.state.rawValue)|\(c.op.rawValue)" }
@@ -143,14 +143,14 @@ struct XSaveHostTiming {
                                           : workspace.layout.standardSize(for: c.mask)
             rows.append(.figure(suite, "save-restore", p, metric: "bytes_written", Double(a.bytesWritten),
                                 unit: "bytes", source: .measured, gate: gate,
-                                note: "bytes differing from the 0xA5 sentinel after one save" + why))
+                                depends: .cpu, note: "bytes differing from the 0xA5 sentinel after one save" + why))
             rows.append(.figure(suite, "save-restore", p, metric: "write_extent", Double(a.extent),
                                 unit: "bytes", source: .measured, gate: gate,
-                                note: "one past the last byte written; computed image size \(computed)" + why))
+                                depends: .cpu, note: "one past the last byte written; computed image size \(computed)" + why))
             let probeBV = a.xstateBV & c.mask
             var bv = ResultRow.figure(suite, "save-restore", p, metric: "xstate_bv_probe", Double(probeBV),
                                       unit: "mask", source: .measured, gate: .info,
-                                      note: "XSTATE_BV \(hex(probeBV)) of the probe save (bits of the mask; XSAVE leaves the others as they were); components dirtied: \(hex(c.dirtied))")
+                                      depends: .cpu, note: "XSTATE_BV \(hex(probeBV)) of the probe save (bits of the mask; XSAVE leaves the others as they were); components dirtied: \(hex(c.dirtied))")
             if a.extent > computed {
                 bv.status = .error
                 bv.note += "; the save wrote past the computed size \(computed)"
@@ -165,7 +165,7 @@ struct XSaveHostTiming {
             notes += "; image XSTATE_BV \(hex(bv))"
             rows.append(.figure(suite, "save-restore", p, metric: "image_xstate_bv", Double(bv), unit: "mask",
                                 source: .measured, gate: .info,
-                                note: "XSTATE_BV of the image the XRSTOR loop reads" + (bv & c.mask == 0 ? " (all init)" : "")))
+                                depends: .cpu, note: "XSTATE_BV of the image the XRSTOR loop reads" + (bv & c.mask == 0 ? " (all init)" : "")))
         }
 
         if host.features.xgetbv1 {
@@ -173,7 +173,7 @@ struct XSaveHostTiming {
             notes += "; XINUSE after preparation \(hex(x))"
             rows.append(.figure(suite, "save-restore", p, metric: "xinuse", Double(x), unit: "mask",
                                 source: .measured, gate: .info,
-                                note: "XGETBV(1) right after the preparation every region starts with"))
+                                depends: .cpu, note: "XGETBV(1) right after the preparation every region starts with"))
         }
 
         workspace.resetWorkBuffers()
@@ -194,7 +194,7 @@ struct XSaveHostTiming {
             let bv = pc.loopBV & c.mask
             rows.append(.figure(suite, "save-restore", p, metric: "xstate_bv", Double(bv), unit: "mask",
                                 source: .measured, gate: .info,
-                                note: "XSTATE_BV \(hex(bv)) in the work buffer after this case's timed loop (last round)"))
+                                depends: .cpu, note: "XSTATE_BV \(hex(bv)) in the work buffer after this case's timed loop (last round)"))
         }
         let formatKey = "\(c.set.label)|\(c.state.rawValue)|\(c.op.compacted ? "compacted" : "standard")"
         if let med = m.summary?.median {
@@ -203,7 +203,7 @@ struct XSaveHostTiming {
             if !c.op.isPair, let bytes = written[formatKey], med > 0 {
                 rows.append(.figure(suite, "save-restore", p, metric: "bytes_per_tick", Double(bytes) / med,
                                     unit: "bytes/tick", source: .measured, gate: .info,
-                                    note: "bytes the \(c.op.rawValue.hasPrefix("xrstor") ? (c.op.compacted ? "XSAVEC" : "XSAVE") + " probe of this state wrote (what XRSTOR reads back)" : "probe save wrote") (\(bytes) B) / median ticks"))
+                                    depends: .machine, note: "bytes the \(c.op.rawValue.hasPrefix("xrstor") ? (c.op.compacted ? "XSAVEC" : "XSAVE") + " probe of this state wrote (what XRSTOR reads back)" : "probe save wrote") (\(bytes) B) / median ticks"))
             }
         }
         return rows

@@ -14,10 +14,12 @@ public enum XSaveSizeRows {
         let origin = source == .model
             ? "recorded CPUID leaf 0xD of \(m.cpuID)"
             : "this CPU's CPUID leaf 0xD, read by this run"
+        // The host's sizes are functions of its CPUID; a recorded CPU's are fixed.
+        let depends: HostDependency = m.cpuID == "host" ? .cpu : .none
         var rows: [ResultRow] = []
         func add(_ bench: String, _ p: Params, _ metric: String, _ v: Double, _ unit: String, _ note: String) {
             rows.append(.figure(suite, bench, p, metric: metric, v, unit: unit, source: source,
-                                gate: .exact, note: note))
+                                gate: .exact, depends: depends, note: note))
         }
 
         for e in m.components {
@@ -46,9 +48,9 @@ public enum XSaveSizeRows {
             guard f.supported else {
                 let reason = "not supported: \(m.cpuID) does not enable component(s) \(indices(f.missing)) (XCR0 \(hex(m.enabledMask)))"
                 rows.append(.skipped(suite, "size-featureset", p, metric: "standard_bytes", unit: "bytes",
-                                     source: source, reason: reason))
+                                     source: source, depends: depends, reason: reason))
                 rows.append(.skipped(suite, "size-featureset", p, metric: "compacted_bytes", unit: "bytes",
-                                     source: source, reason: reason))
+                                     source: source, depends: depends, reason: reason))
                 continue
             }
             let what = "components \(indices(f.mask)) (mask \(hex(f.mask))): cumulative set restricted to what \(m.cpuID) enables"
@@ -91,7 +93,7 @@ public enum XSaveSizeRows {
         for c in m.checks {
             var row = ResultRow.figure(suite, "size-check", p, metric: c.name, Double(c.computed), unit: "bytes",
                                        source: source, gate: .exact,
-                                       note: "computed \(c.computed), CPUID reports \(c.reported)")
+                                       depends: depends, note: "computed \(c.computed), CPUID reports \(c.reported)")
             if c.computed != c.reported {
                 if let s = c.explainedBySupervisor, s != 0 {
                     row.note += "; the difference is IA32_XSS supervisor state: components \(indices(s)) (\(hex(s))) account for it exactly"
@@ -110,18 +112,18 @@ public enum XSaveSizeRows {
         let p: Params = ["cpu": m.cpuID]
         guard atMinSigStkSz > 0 else {
             return [.skipped(suite, "signal-frame", p, metric: "at_minsigstksz", unit: "bytes",
-                             reason: "getauxval(AT_MINSIGSTKSZ=51) returned 0: kernel older than 5.14 or not Linux")]
+                             depends: .kernel, reason: "getauxval(AT_MINSIGSTKSZ=51) returned 0: kernel older than 5.14 or not Linux")]
         }
         let model = m.linux.sigframeExpanded
         var check = ResultRow.figure(suite, "signal-frame", p, metric: "at_minsigstksz_model_matches",
                                      model == Int(atMinSigStkSz) ? 1 : 0, unit: "bool", source: .measured,
-                                     gate: .exact, note: "model \(model) vs kernel \(atMinSigStkSz)")
+                                     gate: .exact, depends: .kernel, note: "model \(model) vs kernel \(atMinSigStkSz)")
         if model != Int(atMinSigStkSz) {
             check.note += " (the kernel may lack IA32 emulation, or count differently)"
         }
         return [
             .figure(suite, "signal-frame", p, metric: "at_minsigstksz", Double(atMinSigStkSz), unit: "bytes",
-                    source: .measured, gate: .exact, note: "getauxval(51) in this process"),
+                    source: .measured, gate: .exact, depends: .kernel, note: "getauxval(51) in this process"),
             check,
         ]
     }

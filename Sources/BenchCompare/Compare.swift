@@ -16,6 +16,11 @@ public struct ComparisonReport: Sendable {
     public var suitesOnlyInCurrent: [String]
     public var warnings: [String]
 
+    /// Baseline suites the current run did not select.
+    public var suitesNotRun: [String] {
+        suitesOnlyInBaseline.filter { suite in rows.contains { $0.suite == suite && $0.verdict == .notRun } }
+    }
+
     /// Rows per verdict.
     public var counts: [Verdict: Int] {
         var c: [Verdict: Int] = [:]
@@ -26,10 +31,10 @@ public struct ComparisonReport: Sendable {
     /// Gated rows per verdict (what the exit status is decided on).
     public func gatedCount(_ v: Verdict) -> Int { rows.filter { $0.gated && $0.verdict == v }.count }
 
-    /// 2 when a gated row regressed; else 3 when `failOnInconclusive` and a
-    /// gated row is inconclusive; else 0.  Rows on one side only never fail.
+    /// 2 when a gated row regressed or is missing; else 3 when
+    /// `failOnInconclusive` and a gated row is inconclusive; else 0.
     public var exitStatus: ExitStatus {
-        if gatedCount(.regressed) > 0 { return .regression }
+        if gatedCount(.regressed) + gatedCount(.missing) > 0 { return .regression }
         if options.failOnInconclusive && gatedCount(.inconclusive) > 0 { return .inconclusive }
         return .ok
     }
@@ -51,18 +56,33 @@ public enum Comparison {
     /// Compares two folders already read.
     public static func compare(_ b: ResultFolder, _ c: ResultFolder, options: CompareOptions) throws -> ComparisonReport {
         var warnings: [String] = []
+        if let bq = b.info.quick, let cq = c.info.quick, bq != cq {
+            throw BenchError.baseline("baseline \(bq ? "is" : "is not") a --quick run and current \(cq ? "is" : "is not"): their rows differ in run length; compare runs made with the same options")
+        }
         if b.info.hostFingerprint != c.info.hostFingerprint {
             let what = "host fingerprints differ: baseline '\(b.info.hostFingerprint)', current '\(c.info.hostFingerprint)'"
-            guard options.allowHostMismatch else {
-                throw BenchError.baseline("\(what); timings are not comparable (pass --allow-host-mismatch to compare anyway)")
+            if options.requireSameHost {
+                throw BenchError.baseline("\(what) (--require-same-host)")
             }
-            warnings.append(what + " (--allow-host-mismatch)")
+            warnings.append(what + ": timing rows and rows that depend on the machine are reported, not gated")
+        }
+        for dependency in [HostDependency.cpu, .kernel] {
+            if let why = b.info.differs(from: c.info, on: dependency), !warnings.contains(where: { $0.hasPrefix(why) }) {
+                warnings.append("\(why): rows that depend on it are reported, not gated")
+            }
+        }
+        if !c.info.complete {
+            let unfinished = c.info.suitesSelected.filter { c.info.suiteFiles[$0] == nil }
+            warnings.append("current run is incomplete: \(unfinished.joined(separator: ", ")) did not finish")
+        }
+        if b.info.parameters != c.info.parameters {
+            func text(_ p: [String: String]) -> String {
+                p.isEmpty ? "defaults" : p.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            }
+            warnings.append("suite parameters differ: baseline \(text(b.info.parameters)), current \(text(c.info.parameters))")
         }
         if b.info.swiftVersion != c.info.swiftVersion {
             warnings.append("toolchains differ: baseline Swift \(b.info.swiftVersion ?? "?"), current Swift \(c.info.swiftVersion ?? "?")")
-        }
-        if let bq = b.info.quick, let cq = c.info.quick, bq != cq {
-            warnings.append("baseline \(bq ? "is" : "is not") a --quick run, current \(cq ? "is" : "is not"): timing distributions differ in sample counts")
         }
 
         let bRows = Dictionary(grouping: b.rows, by: \.key)
@@ -71,9 +91,10 @@ public enum Comparison {
         for key in Set(bRows.keys).union(cRows.keys) {
             switch (bRows[key], cRows[key]) {
             case let (bs?, cs?):
-                out.append(VerdictRules.compare(baseline: bs, current: cs, options: options))
+                out.append(VerdictRules.compare(baseline: bs, current: cs, options: options,
+                                                hostDifference: { b.info.differs(from: c.info, on: $0) }))
             case let (bs?, nil):
-                out.append(oneSided(bs, .onlyInBaseline))
+                out.append(absent(bs, baseline: b.info, current: c.info))
             case let (nil, cs?):
                 out.append(oneSided(cs, .onlyInCurrent))
             case (nil, nil):
@@ -83,7 +104,7 @@ public enum Comparison {
         out.sort { ($0.suite, $0.name) < ($1.suite, $1.name) }
 
         let timing = out.filter { $0.gate == .timing && !$0.baselineValues.isEmpty && !$0.currentValues.isEmpty
-            && ($0.verdict != .onlyInBaseline && $0.verdict != .onlyInCurrent) }
+            && $0.verdict != .hostDiffers }
         if let fewest = timing.map({ min($0.baselineValues.count, $0.currentValues.count) }).min(),
            fewest < options.recommendedRepetitions {
             let bReps = timing.map(\.baselineValues.count).min()!, cReps = timing.map(\.currentValues.count).min()!
@@ -100,9 +121,33 @@ public enum Comparison {
         return ComparisonReport(
             baseline: b.info, current: c.info, baselinePath: b.url.path, currentPath: c.url.path,
             options: options, rows: out,
-            suitesOnlyInBaseline: Set(b.suites).subtracting(c.suites).sorted(),
+            suitesOnlyInBaseline: Set(b.suites).subtracting(c.suites).sorted(),  // not run or unfinished
             suitesOnlyInCurrent: Set(c.suites).subtracting(b.suites).sorted(),
             warnings: warnings)
+    }
+
+    /// A baseline row the current run lacks.  Missing is a failure unless
+    /// the current run did not select the suite, the row is info, or what
+    /// the row depends on differs (another CPU has other rows).
+    static func absent(_ rows: [StoredRow], baseline: RunInfo, current: RunInfo) -> RowComparison {
+        let r = rows.first!
+        var out = oneSided(rows, .onlyInBaseline)
+        if !current.suitesSelected.contains(r.suite) {
+            out.verdict = .notRun
+            out.detail = "suite \(r.suite) was not selected in the current run"
+        } else if r.gate == .info {
+            out.detail = "info row"
+        } else if let why = baseline.differs(from: current, on: r.depends) {
+            out.verdict = .hostDiffers
+            out.detail = "depends on \(r.depends.rawValue): \(why)"
+        } else {
+            out.verdict = .missing
+            out.gated = true
+            out.detail = current.suiteFiles[r.suite] == nil
+                ? "suite \(r.suite) did not finish in the current run"
+                : "the current run of suite \(r.suite) has no such row"
+        }
+        return out
     }
 
     static func oneSided(_ rows: [StoredRow], _ verdict: Verdict) -> RowComparison {

@@ -16,8 +16,10 @@ public struct CompareOptions: Sendable {
     public var kolmogorovSmirnov = false
     /// Inconclusive gated rows fail the comparison (exit 3).
     public var failOnInconclusive = false
-    /// Compare runs from different host fingerprints (with a warning).
-    public var allowHostMismatch = false
+    /// Refuse (exit 4) runs from different host fingerprints instead of
+    /// reporting host-dependent rows ungated: for dedicated runners whose
+    /// baseline must come from the same machine.
+    public var requireSameHost = false
     /// Gate only `exact` rows; timing rows are compared and reported, not gated.
     public var onlyExact = false
     /// Fewer repetitions than this on either side draws a warning.

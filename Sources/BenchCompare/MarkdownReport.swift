@@ -26,9 +26,13 @@ public enum MarkdownReport {
         } else {
             md += "No gated row changed.\n"
         }
-        for s in r.suitesOnlyInBaseline { md += "\nSuite `\(s)` is only in the baseline." }
+        for s in r.suitesNotRun { md += "\nSuite `\(s)` was not selected in the current run (not gated)." }
         for s in r.suitesOnlyInCurrent { md += "\nSuite `\(s)` is only in the current run." }
-        if !r.suitesOnlyInBaseline.isEmpty || !r.suitesOnlyInCurrent.isEmpty { md += "\n" }
+        if !r.suitesNotRun.isEmpty || !r.suitesOnlyInCurrent.isEmpty { md += "\n" }
+        if !sec.hostDiffers.isEmpty {
+            md += details("\(sec.hostDiffers.count) host-dependent row(s) on a different host, reported, not gated",
+                          sec.hostDiffers, r.options)
+        }
         if !sec.ungated.isEmpty {
             md += details("\(sec.ungated.count) timing row(s) changed or inconclusive, not gated (--only-exact)",
                           sec.ungated, r.options)

@@ -40,14 +40,14 @@ enum ReportParser {
             // The schema version is checked before the columns: a future
             // version may have renamed them.
             let version = field("schema_version")
-            guard version == "\(CSVReporter.schemaVersion)" else {
+            guard version == "\(ReportSchema.version)" else {
                 if Int(version) != nil {
-                    throw corrupt("unknown schema version \(version) (this tool reads \(CSVReporter.schemaVersion))")
+                    throw corrupt("unknown schema version \(version) (this tool reads \(ReportSchema.version))")
                 }
                 throw corrupt("record \(record): schema_version '\(version)' is not a number (corrupt)")
             }
-            if let missing = ResultFolder.requiredColumns.first(where: { index[$0] == nil }) {
-                throw corrupt("no '\(missing)' column (not a schema \(CSVReporter.schemaVersion) report)")
+            if let missing = ReportSchema.requiredColumns.first(where: { index[$0] == nil }) {
+                throw corrupt("no '\(missing)' column (not a schema \(ReportSchema.version) report)")
             }
             guard let repetition = Int(field("repetition")), repetition >= 1 else {
                 throw corrupt("record \(record): repetition '\(field("repetition"))' is not a positive integer")
@@ -61,6 +61,9 @@ enum ReportParser {
             guard let status = RowStatus(rawValue: field("status")) else {
                 throw corrupt("record \(record): unknown status '\(field("status"))'")
             }
+            guard let depends = HostDependency(rawValue: field("depends")) else {
+                throw corrupt("record \(record): unknown depends '\(field("depends"))'")
+            }
             let valueText = field("value")
             var value: Double? = nil
             if !valueText.isEmpty {
@@ -69,10 +72,12 @@ enum ReportParser {
                     throw corrupt("record \(record): value '\(valueText)' is not a number")
                 }
                 value = v
+            } else if status == .ok || status == .failed {
+                throw corrupt("record \(record): status \(status.rawValue) but no value (truncated or corrupt)")
             }
             let row = StoredRow(suite: field("suite"), benchmark: field("benchmark"), params: field("params"),
                                 metric: field("metric"), repetition: repetition, source: source, gate: gate,
-                                status: status, value: value, unit: field("unit"),
+                                depends: depends, status: status, value: value, unit: field("unit"),
                                 note: index["note"].map { fields[$0] } ?? "")
             guard !row.suite.isEmpty, !row.benchmark.isEmpty, !row.metric.isEmpty else {
                 throw corrupt("record \(record): empty suite, benchmark or metric")

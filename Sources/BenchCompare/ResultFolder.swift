@@ -18,13 +18,45 @@ public struct RunInfo: Sendable, Equatable {
     public var repetitions: Int?
     /// TSC frequency in Hz (ticks per second).
     public var tscHz: Double?
+    /// What rows that depend on `cpu` / `kernel` are functions of.
+    public var cpuIdentity: String
+    public var kernelIdentity: String
+    /// Suites the run was asked for, and those that finished (with the
+    /// integrity record of each one's CSV).
+    public var suitesSelected: [String]
+    public var suiteFiles: [String: SuiteFileRecord]
+    /// Every selected suite finished.
+    public var complete: Bool
+    /// Suite parameters the run was given.
+    public var parameters: [String: String]
 
-    public init(runId: String, schemaVersion: Int, hostFingerprint: String, swiftVersion: String? = nil,
-                toolVersion: String? = nil, gitCommit: String? = nil, date: String? = nil,
-                quick: Bool? = nil, repetitions: Int? = nil, tscHz: Double? = nil) {
+    public init(runId: String, schemaVersion: Int = ReportSchema.version, hostFingerprint: String,
+                swiftVersion: String? = nil, toolVersion: String? = nil, gitCommit: String? = nil,
+                date: String? = nil, quick: Bool? = nil, repetitions: Int? = nil, tscHz: Double? = nil,
+                cpuIdentity: String, kernelIdentity: String, suitesSelected: [String],
+                suiteFiles: [String: SuiteFileRecord], complete: Bool, parameters: [String: String] = [:]) {
         self.runId = runId; self.schemaVersion = schemaVersion; self.hostFingerprint = hostFingerprint
         self.swiftVersion = swiftVersion; self.toolVersion = toolVersion; self.gitCommit = gitCommit
         self.date = date; self.quick = quick; self.repetitions = repetitions; self.tscHz = tscHz
+        self.cpuIdentity = cpuIdentity; self.kernelIdentity = kernelIdentity
+        self.suitesSelected = suitesSelected; self.suiteFiles = suiteFiles; self.complete = complete
+        self.parameters = parameters
+    }
+
+    /// Whether two runs agree on what a row of `dependency` is a function
+    /// of; nil when they do, else the difference in words.
+    public func differs(from other: RunInfo, on dependency: HostDependency) -> String? {
+        func diff(_ what: String, _ a: String, _ b: String) -> String? {
+            a == b ? nil : "\(what) differs: baseline '\(a)', current '\(b)'"
+        }
+        switch dependency {
+        case .none: return nil
+        case .cpu: return diff("CPU identity", cpuIdentity, other.cpuIdentity)
+        case .kernel:
+            return diff("CPU identity", cpuIdentity, other.cpuIdentity)
+                ?? diff("kernel", kernelIdentity, other.kernelIdentity)
+        case .machine: return diff("host fingerprint", hostFingerprint, other.hostFingerprint)
+        }
     }
 }
 
@@ -39,14 +71,15 @@ public struct StoredRow: Sendable, Equatable {
     public var repetition: Int
     public var source: FigureSource
     public var gate: GateClass
+    public var depends: HostDependency
     public var status: RowStatus
     /// The figure (the median for timing rows), in `unit`; nil when not ok.
     public var value: Double?
     public var unit: String
     public var note: String
 
-    /// The identity rows are matched on; the same shape as `ResultRow.key`.
-    public var key: String { "\(suite)|\(benchmark)|\(params)|\(metric)" }
+    /// The identity rows are matched on, as `ResultRow.key`.
+    public var key: String { ReportSchema.key(suite: suite, benchmark: benchmark, params: params, metric: metric) }
 
     /// `suite/benchmark/params/metric` (params omitted when empty), for people.
     public var displayName: String {
@@ -63,10 +96,6 @@ public struct ResultFolder: Sendable {
     public var suites: [String]
     /// Every row of every suite, every repetition, in file order.
     public var rows: [StoredRow]
-
-    /// Columns a report must have; others are allowed and ignored.
-    static let requiredColumns = ["schema_version", "suite", "benchmark", "params", "metric",
-                                  "repetition", "source", "gate", "status", "value", "unit"]
 
     /// Reads and validates a folder.  `label` ("baseline", "current") starts
     /// every error message.
@@ -97,25 +126,38 @@ public struct ResultFolder: Sendable {
         }
         let info = try readInfo(url, label: label)
         let reports = names.filter { $0.hasSuffix(".csv") && !$0.hasSuffix(".samples.csv") && !$0.hasPrefix(".") }
-        guard !reports.isEmpty else {
-            throw BenchError.baseline("\(label) \(url.path) holds no <suite>.csv reports")
+        // A report environment.json does not record is another run's, or a
+        // file written by hand: refuse rather than mix runs.
+        for name in reports where info.suiteFiles[String(name.dropLast(4))] == nil {
+            throw BenchError.baseline("\(label) \(url.appendingPathComponent(name).path) is not recorded in environment.json (a report of another run, or an unfinished suite)")
         }
         var rows: [StoredRow] = []
-        var suites: [String] = []
-        for name in reports {
-            let suite = String(name.dropLast(4))
-            let fileURL = url.appendingPathComponent(name)
-            let data: Data
-            do { data = try Data(contentsOf: fileURL) } catch {
-                throw BenchError.baseline("\(label) \(fileURL.path) cannot be read: \(error.localizedDescription)")
+        for suite in info.suiteFiles.keys.sorted() {
+            let record = info.suiteFiles[suite]!
+            let fileURL = url.appendingPathComponent("\(suite).csv")
+            let where_ = "\(label) \(fileURL.path)"
+            guard let data = FileManager.default.contents(atPath: fileURL.path) else {
+                throw BenchError.baseline("\(where_) is missing or unreadable, but environment.json records suite \(suite) as finished")
+            }
+            guard data.count == record.bytes, ReportSchema.digest(data) == record.digest else {
+                throw BenchError.baseline("\(where_) does not match environment.json (\(data.count) bytes, \(record.bytes) recorded): truncated or modified")
             }
             guard let text = String(data: data, encoding: .utf8) else {
-                throw BenchError.baseline("\(label) \(fileURL.path) is not UTF-8 text (corrupt)")
+                throw BenchError.baseline("\(where_) is not UTF-8 text (corrupt)")
             }
-            rows += try ReportParser.parse(text, path: "\(label) \(fileURL.path)")
-            suites.append(suite)
+            let parsed = try ReportParser.parse(text, path: where_)
+            guard parsed.count == record.rows else {
+                throw BenchError.baseline("\(where_) has \(parsed.count) rows, environment.json records \(record.rows)")
+            }
+            guard parsed.allSatisfy({ $0.suite == suite }) else {
+                throw BenchError.baseline("\(where_) holds rows of another suite (corrupt)")
+            }
+            rows += parsed
         }
-        return ResultFolder(url: url, info: info, suites: suites, rows: rows)
+        if rows.isEmpty && info.suitesSelected.isEmpty {
+            throw BenchError.baseline("\(label) \(url.path) records no suite (not a finished run)")
+        }
+        return ResultFolder(url: url, info: info, suites: info.suiteFiles.keys.sorted(), rows: rows)
     }
 
     /// Reads the keys of `environment.json` that `compare` uses.
@@ -136,18 +178,37 @@ public struct ResultFolder: Sendable {
         }
         guard let runId = json["run_id"] as? String,
               let fingerprint = json["host_fingerprint"] as? String,
-              let schema = (json["schema_version"] as? NSNumber)?.intValue else {
+              let schemaNumber = json["schema_version"] as? NSNumber else {
             throw BenchError.baseline("\(where_) lacks run_id, host_fingerprint or schema_version")
         }
-        guard schema == CSVReporter.schemaVersion else {
-            throw BenchError.baseline("\(where_): unknown schema version \(schema) (this tool reads \(CSVReporter.schemaVersion))")
+        // Compared as a double, so 2.5 is not read as 2.
+        guard schemaNumber.doubleValue == Double(ReportSchema.version) else {
+            throw BenchError.baseline("\(where_): unknown schema version \(Format.number(schemaNumber.doubleValue)) (this tool reads \(ReportSchema.version))")
         }
-        return RunInfo(runId: runId, schemaVersion: schema, hostFingerprint: fingerprint,
+        guard let cpuIdentity = json["cpu_identity"] as? String,
+              let kernelIdentity = json["kernel_identity"] as? String,
+              let selected = json["suites_selected"] as? [String],
+              let complete = json["complete"] as? Bool,
+              let suitesJSON = json["suites"] as? [String: Any] else {
+            throw BenchError.baseline("\(where_) lacks cpu_identity, kernel_identity, suites_selected, suites or complete (corrupt)")
+        }
+        var files: [String: SuiteFileRecord] = [:]
+        for (suite, value) in suitesJSON {
+            guard let r = value as? [String: Any], let rows = (r["rows"] as? NSNumber)?.intValue,
+                  let bytes = (r["bytes"] as? NSNumber)?.intValue, let digest = r["digest"] as? String else {
+                throw BenchError.baseline("\(where_): the record of suite '\(suite)' is malformed (corrupt)")
+            }
+            files[suite] = SuiteFileRecord(rows: rows, bytes: bytes, digest: digest)
+        }
+        return RunInfo(runId: runId, schemaVersion: ReportSchema.version, hostFingerprint: fingerprint,
                        swiftVersion: json["swift_version"] as? String,
                        toolVersion: json["tool_version"] as? String,
                        gitCommit: json["git_commit"] as? String, date: json["date"] as? String,
                        quick: json["quick"] as? Bool,
                        repetitions: (json["repetitions"] as? NSNumber)?.intValue,
-                       tscHz: (json["tsc_hz"] as? NSNumber)?.doubleValue)
+                       tscHz: (json["tsc_hz"] as? NSNumber)?.doubleValue,
+                       cpuIdentity: cpuIdentity, kernelIdentity: kernelIdentity, suitesSelected: selected,
+                       suiteFiles: files, complete: complete,
+                       parameters: json["parameters"] as? [String: String] ?? [:])
     }
 }

@@ -22,8 +22,15 @@ public enum TextReport {
         if !sec.ungated.isEmpty {
             out += "\ntiming rows compared, not gated (--only-exact):\n" + table(sec.ungated, r.options)
         }
-        for s in r.suitesOnlyInBaseline { out += "suite \(s): only in baseline\n" }
+        for s in r.suitesNotRun { out += "suite \(s): not selected in the current run (not gated)\n" }
         for s in r.suitesOnlyInCurrent { out += "suite \(s): only in current\n" }
+        if !sec.hostDiffers.isEmpty {
+            if all {
+                out += "\nhost-dependent rows on a different host (reported, not gated):\n" + table(sec.hostDiffers, r.options)
+            } else {
+                out += "\n\(sec.hostDiffers.count) host-dependent row(s) reported, not gated: what they depend on differs (listed with --all and in --markdown)\n"
+            }
+        }
         if !sec.missing.isEmpty {
             out += "\nrows on one side only (not gated):\n"
             for m in sec.missing { out += "  \(m.verdict.rawValue): \(m.name)\n" }
@@ -92,12 +99,15 @@ enum ReportText {
         var info: [RowComparison]
         /// Rows on one side only, outside suites missing as a whole.
         var missing: [RowComparison]
+        /// Host-dependent rows whose dependency differs between the runs.
+        var hostDiffers: [RowComparison]
     }
 
     static func sections(_ r: ComparisonReport, includeUnchanged: Bool = false) -> Sections {
         let wholeSuites = Set(r.suitesOnlyInBaseline + r.suitesOnlyInCurrent)
         let shown = r.rows.filter {
-            ![.info, .onlyInBaseline, .onlyInCurrent].contains($0.verdict) && (includeUnchanged || $0.verdict != .unchanged)
+            ![.info, .onlyInBaseline, .onlyInCurrent, .hostDiffers, .notRun].contains($0.verdict)
+                && (includeUnchanged || $0.verdict != .unchanged)
         }
         let info = r.rows.filter { $0.verdict == .info }.enumerated().sorted { a, b in
             let x = abs(a.element.relativeChange ?? .infinity), y = abs(b.element.relativeChange ?? .infinity)
@@ -107,7 +117,7 @@ enum ReportText {
             ($0.verdict == .onlyInBaseline || $0.verdict == .onlyInCurrent) && !wholeSuites.contains($0.suite)
         }
         return Sections(gated: shown.filter(\.gated), ungated: shown.filter { !$0.gated }, info: info,
-                        missing: missing)
+                        missing: missing, hostDiffers: r.rows.filter { $0.verdict == .hostDiffers })
     }
 
     /// verdict, row, baseline, current, change, p, reps, detail.
@@ -123,7 +133,9 @@ enum ReportText {
         let status = r.exitStatus
         switch status {
         case .regression:
-            return "FAIL: \(r.gatedCount(.regressed)) gated row(s) regressed (exit \(status.rawValue))"
+            let missing = r.gatedCount(.missing)
+            return "FAIL: \(r.gatedCount(.regressed)) gated row(s) regressed"
+                + (missing > 0 ? ", \(missing) missing from the current run" : "") + " (exit \(status.rawValue))"
         case .inconclusive:
             return "INCONCLUSIVE: \(r.gatedCount(.inconclusive)) gated row(s) need more repetitions (exit \(status.rawValue))"
         default:

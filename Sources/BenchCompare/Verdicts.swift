@@ -15,6 +15,16 @@ public enum Verdict: String, Sendable, CaseIterable {
     case inconclusive
     /// An `info` row: shown, never gated.
     case info
+    /// The row depends on the host (`depends` cpu, kernel or machine) and
+    /// what it depends on differs between the runs: shown with the reason,
+    /// not gated.
+    case hostDiffers = "host differs"
+    /// An exact or timing row of the baseline that the current run lacks
+    /// although it ran the suite on a comparable host: gated, fails.
+    case missing
+    /// The current run did not select the row's suite: shown, not gated.
+    case notRun = "not run"
+    /// An info row present on one side only, or a new row in the current run.
     case onlyInBaseline = "only in baseline"
     case onlyInCurrent = "only in current"
 }
@@ -69,7 +79,8 @@ enum VerdictRules {
 
     /// Compares one key's rows from both sides.  Preconditions: both
     /// arrays non-empty and of one key.
-    static func compare(baseline: [StoredRow], current: [StoredRow], options: CompareOptions) -> RowComparison {
+    static func compare(baseline: [StoredRow], current: [StoredRow], options: CompareOptions,
+                        hostDifference: (HostDependency) -> String? = { _ in nil }) -> RowComparison {
         let first = current.first!
         // The baseline's gate class rules: the baseline is the contract.
         let gate = baseline.first!.gate
@@ -86,6 +97,28 @@ enum VerdictRules {
             pValue: nil, thresholdPercent: nil, detail: "")
         var notes: [String] = []
         if gate != first.gate { notes.append("gate class changed: \(gate.rawValue) -> \(first.gate.rawValue)") }
+        let depends = baseline.first!.depends
+        if depends != first.depends { notes.append("depends changed: \(depends.rawValue) -> \(first.depends.rawValue)") }
+
+        // A self-check that passed in the baseline and fails now is a
+        // regression whatever the row's gate and host.
+        if current.contains(where: { $0.status == .failed }) && !baseline.contains(where: { $0.status == .failed }) {
+            result.gated = true
+            result.verdict = .regressed
+            notes.append("self-check failed: \(first.note)")
+            result.detail = notes.joined(separator: "; ")
+            return result
+        }
+        if gate != .info, let why = hostDifference(depends) {
+            result.verdict = .hostDiffers
+            result.gated = false
+            notes.append("depends on \(depends.rawValue): \(why)")
+            if gate == .exact && statusText(baseline) != statusText(current) {
+                notes.append("status \(statusText(baseline)) -> \(statusText(current))")
+            }
+            result.detail = notes.joined(separator: "; ")
+            return result
+        }
 
         switch gate {
         case _ where baseline.first!.unit != first.unit:

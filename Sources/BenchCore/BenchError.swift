@@ -15,6 +15,9 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
     case unsupportedHost = 5
     /// The output folder cannot be created or written.
     case output = 6
+    /// `run`/`all`: every file was written, but a self-check failed (a row
+    /// with `status=failed`; the console says "CHECK FAILED").
+    case checkFailed = 7
     /// Interrupted by SIGINT/SIGTERM; finished suites were kept.
     case interrupted = 130
 
@@ -27,6 +30,7 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
         case .baseline: return "compare: baseline missing, corrupt or incompatible"
         case .unsupportedHost: return "host cannot run the suites (not x86-64 Linux, no usable TSC)"
         case .output: return "output folder cannot be created or written"
+        case .checkFailed: return "run: a self-check failed (rows with status=failed); results were written"
         case .interrupted: return "interrupted (SIGINT/SIGTERM); finished suites kept"
         }
     }

@@ -115,6 +115,18 @@ public struct CPUDescription: Sendable {
                        microcode: ProcCPUInfo.field("microcode"))
     }
 
+    /// What the host-dependent figures (`HostDependency.cpu`) are functions
+    /// of: vendor, family-model-stepping, the features the suites gate on,
+    /// XCR0 and the XSAVE component masks.  Two runs with the same identity
+    /// compute the same sizes, offsets and skip decisions.
+    public var identity: String {
+        let enabled = features.list.filter(\.1).map(\.0).joined(separator: ",")
+        func hex(_ v: UInt64?) -> String { v.map { "0x" + String($0, radix: 16) } ?? "none" }
+        return "\(vendor) \(family)-\(model)-\(stepping) xcr0=\(hex(xcr0))"
+            + " user=\(hex(xsave?.supportedUserMask)) supervisor=\(hex(xsave?.supportedSupervisorMask))"
+            + " features=\(enabled)"
+    }
+
     /// True when every bit of `mask` is enabled in XCR0 (the OS saves that state).
     public func osEnabled(_ mask: UInt64) -> Bool {
         guard let x = xcr0 else { return false }

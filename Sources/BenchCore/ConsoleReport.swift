@@ -9,6 +9,7 @@ public enum ConsoleReport {
         let last = report.rows.map(\.repetition).max() ?? 1
         let rows = report.rows.filter { $0.repetition == last && $0.benchmark != "_timer" }
         var out = "\n== \(report.suite) ==\n"
+        for f in failedChecks(report.rows) { out += "  \(f)\n" }
         for h in highlights { out += "  \(h)\n" }
         if !rows.isEmpty {
             out += table(Array(rows.prefix(maxRows)))
@@ -19,6 +20,15 @@ public enum ConsoleReport {
         FileHandle.standardOutput.write(Data(out.utf8))
     }
 
+    /// One "CHECK FAILED" line per failed self-check, every repetition.
+    public static func failedChecks(_ rows: [ResultRow]) -> [String] {
+        rows.filter { $0.status == .failed }.map { r in
+            let name = [r.suite, r.benchmark, r.params.description, r.metric].filter { !$0.isEmpty }
+                .joined(separator: "/")
+            return "CHECK FAILED: \(name) (repetition \(r.repetition)) = \(r.value.map(format) ?? "none") \(r.unit): \(r.note)"
+        }
+    }
+
     static func table(_ rows: [ResultRow]) -> String {
         let header = ["benchmark", "params", "metric", "value", "unit", "p5..p95", "source"]
         let body: [[String]] = rows.map { r in
@@ -27,6 +37,7 @@ public enum ConsoleReport {
             case .ok: value = r.value.map(format) ?? ""
             case .skipped: value = "skipped"
             case .error: value = "error"
+            case .failed: value = "FAILED " + (r.value.map(format) ?? "")
             }
             let spread = r.summary.map { "\(format($0.p5))..\(format($0.p95))" } ?? (r.status == .ok ? "" : r.note)
             return [r.benchmark, r.params.description, r.metric, value, r.unit, spread, r.source.rawValue]

@@ -43,6 +43,21 @@ public struct EnvironmentRecord: Codable, Sendable {
     /// "release" or "debug": debug builds do not inline the instruction
     /// wrappers, so their timings include calls.
     public var buildConfiguration: String? = EnvironmentRecord.buildConfiguration
+    /// `CPUDescription.identity` of the host: rows that depend on `cpu` are
+    /// gated only between runs with the same one.
+    public var cpuIdentity: String
+    /// The running kernel's release (`uname -r`): rows that depend on
+    /// `kernel` are gated only between runs with the same CPU and kernel.
+    public var kernelIdentity: String
+    /// Suites the run was asked for, in order.
+    public var suitesSelected: [String]
+    /// Suite parameters given with `--set` / `--cpu-model`.
+    public var parameters: [String: String]
+    /// One record per finished suite's CSV; a suite selected but absent
+    /// here did not finish.
+    public var suites: [String: SuiteFileRecord] = [:]
+    /// True once every selected suite finished and its files were written.
+    public var complete: Bool = false
 
     public static let fileName = "environment.json"
 
@@ -60,6 +75,8 @@ public struct EnvironmentRecord: Codable, Sendable {
         case pinnedCPU = "pinned_cpu", onlineCPUs = "online_cpus", governor, smt
         case swiftVersion = "swift_version", quick, repetitions, seed
         case hostFingerprint = "host_fingerprint", buildConfiguration = "build_configuration"
+        case cpuIdentity = "cpu_identity", kernelIdentity = "kernel_identity"
+        case suitesSelected = "suites_selected", parameters, suites, complete
     }
 
     public func write(to dir: URL) throws {
@@ -87,6 +104,13 @@ public struct EnvironmentRecord: Codable, Sendable {
                 read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor") ?? "unknown (no cpufreq)",
                 read("/sys/devices/system/cpu/smt/control") ?? "unknown",
                 Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    /// The running kernel's release string.
+    public static func kernelRelease() -> String {
+        var u = utsname()
+        uname(&u)
+        return withUnsafeBytes(of: u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
     }
 
     public static func fingerprint(cpu: CPUDescription, onlineCPUs: Int) -> String {

@@ -87,7 +87,7 @@ public struct GoogleBenchmarkJSONReporter: Reporter {
             "cpu_brand": env.cpuBrand,
             "tool_version": env.toolVersion,
             "git_commit": env.gitCommit ?? "",
-            "schema_version": CSVReporter.schemaVersion,
+            "schema_version": ReportSchema.version,
             "repetitions": repetitions,
             "quick": env.quick,
             "suite": report.suite,

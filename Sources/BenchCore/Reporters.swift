@@ -42,20 +42,11 @@ public enum CSV {
 
 /// `<suite>.csv`: one row per suite x benchmark x parameters x metric x repetition.
 public struct CSVReporter: Reporter {
-    /// Bump when columns change meaning or order; readers refuse unknown versions.
-    public static let schemaVersion = 1
-    public static let columns = [
-        "schema_version", "run_id", "suite", "benchmark", "params", "metric", "repetition",
-        "source", "gate", "status", "value", "unit", "n", "min", "p5", "p25", "median", "p75", "p95",
-        "p99", "max", "mean", "stddev", "mad", "ci95_low", "ci95_high", "outliers",
-        "migrations_dropped", "median_ns", "median_core_cycles_est", "note",
-    ]
-
     public init() {}
     public var format: String { "csv" }
 
     public func write(_ report: SuiteReport, to dir: URL) throws -> [String] {
-        var out = CSV.line(Self.columns)
+        var out = CSV.line(ReportSchema.columns)
         let env = report.environment
         for r in report.rows {
             let s = r.summary
@@ -63,8 +54,9 @@ public struct CSVReporter: Reporter {
             let stats: [Double?] = [s?.min, s?.p5, s?.p25, s?.median, s?.p75, s?.p95, s?.p99, s?.max,
                                     s?.mean, s?.stddev, s?.mad, s?.ciLow, s?.ciHigh]
             out += CSV.line([
-                "\(Self.schemaVersion)", env.runId, r.suite, r.benchmark, r.params.description,
-                r.metric, "\(r.repetition)", r.source.rawValue, r.gate.rawValue, r.status.rawValue,
+                "\(ReportSchema.version)", env.runId, r.suite, r.benchmark, r.params.description,
+                r.metric, "\(r.repetition)", r.source.rawValue, r.gate.rawValue, r.depends.rawValue,
+                r.status.rawValue,
                 CSV.number(r.value), r.unit, s.map { "\($0.count)" } ?? "",
             ] + stats.map(CSV.number) + [
                 s.map { "\($0.outliers)" } ?? "", r.migrationsDropped.map(String.init) ?? "",

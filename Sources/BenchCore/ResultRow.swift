@@ -12,12 +12,35 @@ public enum FigureSource: String, Sendable, Codable, CaseIterable {
 }
 
 /// Whether a row holds a figure.
-public enum RowStatus: String, Sendable, Codable {
+public enum RowStatus: String, Sendable, Codable, CaseIterable {
     case ok
     /// The benchmark could not run here; `note` says why.
     case skipped
     /// The benchmark ran and failed; `note` says how.
     case error
+    /// A self-check ran and its figure is outside its tolerance; `value`
+    /// holds the figure and `note` the expectation and the tolerance.
+    case failed
+}
+
+/// What a figure depends on besides the code.  `compare` gates a row across
+/// two runs only when what it depends on is the same in both; otherwise the
+/// row is reported with the reason.  Stated where the row is made, written
+/// to the CSV (`depends`), never guessed from parameter names.
+public enum HostDependency: String, Sendable, Codable, CaseIterable {
+    /// The code and fixed inputs only (recorded CPU descriptions, model
+    /// constants, user-given values): the same on every host.
+    case none
+    /// This host's CPU as the suites see it: CPUID identity and the enabled
+    /// XCR0 (`cpu_identity` in environment.json).
+    case cpu
+    /// This host's CPU and its running kernel (`cpu_identity` and
+    /// `kernel_identity`): e.g. a size the kernel reports, or Linux rules
+    /// selected by the running kernel's version.
+    case kernel
+    /// The machine and its state: timings and anything else measured that
+    /// varies with load, frequency or the hypervisor (`host_fingerprint`).
+    case machine
 }
 
 /// How `benchmark compare` treats a row.  Stated by the suite, never guessed.
@@ -63,6 +86,7 @@ public struct ResultRow: Sendable {
     public var repetition: Int = 1
     public var source: FigureSource
     public var gate: GateClass
+    public var depends: HostDependency
     public var status: RowStatus
     public var value: Double?
     /// Unit of `value` and every summary statistic: "ticks", "bytes", "ns", "%", ...
@@ -75,11 +99,13 @@ public struct ResultRow: Sendable {
     public var samples: [Double]
 
     public init(suite: String, benchmark: String, params: Params = [:], metric: String,
-                source: FigureSource, gate: GateClass, status: RowStatus = .ok, value: Double?, unit: String,
+                source: FigureSource, gate: GateClass, depends: HostDependency, status: RowStatus = .ok,
+                value: Double?, unit: String,
                 summary: Summary? = nil, migrationsDropped: Int? = nil, note: String = "",
                 samples: [Double] = []) {
         self.suite = suite; self.benchmark = benchmark; self.params = params; self.metric = metric
-        self.source = source; self.gate = gate; self.status = status; self.value = value; self.unit = unit
+        self.source = source; self.gate = gate; self.depends = depends; self.status = status
+        self.value = value; self.unit = unit
         self.summary = summary; self.migrationsDropped = migrationsDropped; self.note = note
         self.samples = samples
     }
@@ -91,12 +117,28 @@ public struct ResultRow: Sendable {
     /// (e.g. bytes an instruction wrote).
     public static func figure(_ suite: String, _ benchmark: String, _ params: Params = [:],
                               metric: String, _ value: Double, unit: String,
-                              source: FigureSource, gate: GateClass? = nil,
+                              source: FigureSource, gate: GateClass? = nil, depends: HostDependency,
                               note: String = "") -> ResultRow {
         ResultRow(suite: suite, benchmark: benchmark, params: params, metric: metric,
                   source: source,
                   gate: gate ?? ((source == .model || source == .input) ? .exact : .info),
-                  value: value, unit: unit, note: note)
+                  depends: depends, value: value, unit: unit, note: note)
+    }
+
+    /// A self-check: `value` must lie within `tolerance` of `expected`
+    /// (absolute, in `unit`).  Outside it the row's status is `failed`, which
+    /// the runner turns into a "CHECK FAILED" line and a non-zero exit, and
+    /// `compare` into a regression.  `note` says what is checked against what.
+    public static func check(_ suite: String, _ benchmark: String, _ params: Params = [:],
+                             metric: String, _ value: Double, expected: Double, tolerance: Double,
+                             unit: String, source: FigureSource, gate: GateClass = .info,
+                             depends: HostDependency, note: String) -> ResultRow {
+        let within = value.isFinite && expected.isFinite && abs(value - expected) <= tolerance
+        let verdict = within ? "within" : "OUTSIDE"
+        return ResultRow(suite: suite, benchmark: benchmark, params: params, metric: metric,
+                         source: source, gate: gate, depends: depends, status: within ? .ok : .failed,
+                         value: value, unit: unit,
+                         note: "\(note); expected \(CSV.number(expected)) ± \(CSV.number(tolerance)) \(unit): \(verdict)")
     }
 
     /// A timing figure in ticks from a measurement; `value` is the median.
@@ -108,23 +150,28 @@ public struct ResultRow: Sendable {
                               note: String = "") -> ResultRow {
         guard let s = m.summary else {
             return ResultRow(suite: suite, benchmark: benchmark, params: params, metric: metric,
-                             source: source, gate: .timing, status: .error, value: nil, unit: "ticks",
+                             source: source, gate: .timing, depends: .machine, status: .error,
+                             value: nil, unit: "ticks",
                              migrationsDropped: m.migrationsDropped,
                              note: "every sample migrated between CPUs")
         }
         return ResultRow(suite: suite, benchmark: benchmark, params: params, metric: metric,
-                         source: source, gate: .timing, value: s.median, unit: "ticks", summary: s,
+                         source: source, gate: .timing, depends: .machine, value: s.median, unit: "ticks",
+                         summary: s,
                          migrationsDropped: m.migrationsDropped, note: note, samples: m.perOp)
     }
 
-    /// A row for a benchmark that cannot run here, with the reason.
+    /// A row for a benchmark that cannot run here, with the reason.  Whether
+    /// it runs is itself a figure (`gate` exact): `depends` says what decided
+    /// it, usually `.cpu` (a missing feature).
     public static func skipped(_ suite: String, _ benchmark: String, _ params: Params = [:],
                                metric: String, unit: String, source: FigureSource = .measured,
-                               reason: String) -> ResultRow {
+                               depends: HostDependency, reason: String) -> ResultRow {
         ResultRow(suite: suite, benchmark: benchmark, params: params, metric: metric,
-                  source: source, gate: .exact, status: .skipped, value: nil, unit: unit, note: reason)
+                  source: source, gate: .exact, depends: depends, status: .skipped, value: nil,
+                  unit: unit, note: reason)
     }
 
     /// The identity compare matches rows on.
-    public var key: String { "\(suite)|\(benchmark)|\(params)|\(metric)" }
+    public var key: String { ReportSchema.key(suite: suite, benchmark: benchmark, params: params.description, metric: metric) }
 }

@@ -26,6 +26,8 @@ public struct RunOutcome: Sendable {
     public var directory: URL
     public var files: [String]
     public var environment: EnvironmentRecord
+    /// "CHECK FAILED" lines of every failed self-check; non-empty means exit 7.
+    public var failedChecks: [String]
 }
 
 /// Runs suites: pins, calibrates, repeats, hands rows to reporters, and
@@ -74,6 +76,7 @@ public final class Runner {
 
         var files: [String] = []
         var finished: [String] = []
+        var failedChecks: [String] = []
         // Said after the run, so a bad-input error stays the only line it prints.
         var notes: [String] = []
         let env: EnvironmentRecord
@@ -96,8 +99,8 @@ public final class Runner {
             let empty = Summary(kernel.emptyRegion(samples: 2000)).median
             let ticksPerCycle = Runner.ticksPerCoreCycle(kernel)
 
-            env = EnvironmentRecord(
-                schemaVersion: CSVReporter.schemaVersion, runId: runId, toolVersion: ToolVersion.current,
+            var record = EnvironmentRecord(
+                schemaVersion: ReportSchema.version, runId: runId, toolVersion: ToolVersion.current,
                 gitCommit: EnvironmentRecord.gitCommit(),
                 date: ISO8601DateFormatter().string(from: Date()), commandLine: options.commandLine,
                 kernel: facts.kernel, hostname: facts.hostname, cpuVendor: host.vendor,
@@ -114,8 +117,12 @@ public final class Runner {
                 onlineCPUs: facts.onlineCPUs, governor: facts.governor, smt: facts.smt,
                 swiftVersion: EnvironmentRecord.swiftVersion, quick: options.quick,
                 repetitions: options.repetitions, seed: options.seed,
-                hostFingerprint: EnvironmentRecord.fingerprint(cpu: host, onlineCPUs: facts.onlineCPUs))
-            try env.write(to: dir)
+                hostFingerprint: EnvironmentRecord.fingerprint(cpu: host, onlineCPUs: facts.onlineCPUs),
+                cpuIdentity: host.identity, kernelIdentity: EnvironmentRecord.kernelRelease(),
+                suitesSelected: suites.map(\.name), parameters: options.parameters)
+            // Written first with `complete: false`, then again after every
+            // suite: an interrupted run says which suites finished.
+            try record.write(to: dir)
 
             for suite in suites {
                 let params = options.parameters.filter { k, _ in suite.parameters.contains { $0.name == k } }
@@ -141,11 +148,17 @@ public final class Runner {
                     highlights = result.highlights
                 }
                 progress.clear()
-                let report = SuiteReport(suite: suite.name, rows: rows, environment: env)
+                let report = SuiteReport(suite: suite.name, rows: rows, environment: record)
                 for r in reporters { files += try r.write(report, to: dir) }
+                record.suites[suite.name] = try Runner.fileRecord(
+                    dir.appendingPathComponent("\(suite.name).csv"), rows: rows.count)
+                record.complete = suite.name == suites.last?.name
+                try record.write(to: dir)
                 finished.append(suite.name)
+                failedChecks += ConsoleReport.failedChecks(rows)
                 ConsoleReport.print(report, highlights: highlights)
             }
+            env = record
         } catch {
             progress.clear()
             if finished.isEmpty && !existed { try? FileManager.default.removeItem(at: dir) }
@@ -159,7 +172,15 @@ public final class Runner {
         }
         notes.forEach(progress.note)
         Runner.linkLatest(root: options.outputRoot, runId: runId)
-        return RunOutcome(directory: dir, files: files, environment: env)
+        return RunOutcome(directory: dir, files: files, environment: env, failedChecks: failedChecks)
+    }
+
+    /// The integrity record of a report as it is on disk.
+    static func fileRecord(_ url: URL, rows: Int) throws -> SuiteFileRecord {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw BenchError.output("cannot read back \(url.path) to record its digest")
+        }
+        return SuiteFileRecord(rows: rows, contents: [UInt8](data))
     }
 
     /// Ticks per core cycle from dependent-add chains (one add per cycle),

@@ -152,6 +152,10 @@ struct RunOptionGroup: ParsableArguments {
         Interrupt.install()
         let outcome = try Runner(options: options, reporters: reporters).run(suites)
         print("\nwrote \(outcome.files.count + 1) files to \(outcome.directory.path) (environment.json, \(outcome.files.joined(separator: ", ")))")
+        if !outcome.failedChecks.isEmpty {
+            let n = outcome.failedChecks.count
+            Benchmark.fail("\(n) self-check\(n == 1 ? "" : "s") failed (status=failed rows above)", .checkFailed)
+        }
     }
 }
 

@@ -9,8 +9,13 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Compare two result folders row by row; exit 2 on a regression.",
         discussion: """
-        Rows are matched by suite, benchmark, parameters and metric; rows on one side only are \
-        listed, not gated.  Rows of gate `exact` must be equal (value and status).  Rows of gate \
+        Rows are matched by suite, benchmark, parameters and metric.  A row's `depends` column says \
+        what besides the code it is a function of: `none` rows are gated on any host; `cpu`, \
+        `kernel` and `machine` rows are gated only when the CPU identity, the CPU and kernel, or \
+        the host fingerprint match, and otherwise reported as `host differs`.  An exact or timing \
+        row of the baseline that the current run lacks is `missing` and fails, unless the current \
+        run did not select its suite (`not run`).  A self-check that passed and now fails \
+        (status ok -> failed) is a regression.  Rows of gate `exact` must be equal (value and status).  Rows of gate \
         `timing` are compared over their repetition medians (run both sides with --repetitions 5 \
         or more): a row regressed (or improved) when the median of the medians moved by more than \
         the threshold and Mann-Whitney U (optionally also Kolmogorov-Smirnov, taking the smaller p) \
@@ -18,10 +23,12 @@ struct CompareCommand: ParsableCommand {
         inconclusive.  Worse means higher, except for rates over time (units X/s, X/tick, X/cycle, \
         Hz) where higher is better.  Rows of gate `info` are shown, never gated.
 
-        Exit codes: 0 no gated row regressed; 2 a gated row regressed; 3 a gated row was \
-        inconclusive (only with --fail-on-inconclusive); 4 baseline missing, corrupt or \
-        incompatible (different host fingerprint without --allow-host-mismatch, unknown schema \
-        version, truncated CSV); 1 bad usage; 6 the markdown file cannot be written.
+        Exit codes: 0 no gated row regressed; 2 a gated row regressed or is missing; 3 a gated row \
+        was inconclusive (only with --fail-on-inconclusive); 4 a result folder is missing, \
+        corrupt or incompatible (a report that does not match the size, digest or row count \
+        environment.json records, an empty value in an ok row, an unknown schema version, one \
+        side --quick and the other not, another host with --require-same-host); 1 bad usage; \
+        6 the markdown file cannot be written.
         """)
 
     @Argument(help: "Baseline result folder (e.g. Results/<run-id>).")
@@ -39,7 +46,9 @@ struct CompareCommand: ParsableCommand {
     var kolmogorovSmirnov = false
     @Flag(help: "Exit 3 when a gated row is inconclusive.")
     var failOnInconclusive = false
-    @Flag(help: "Compare results from different host fingerprints (warned).")
+    @Flag(help: "Refuse (exit 4) a current run from another host fingerprint, instead of reporting its host-dependent rows ungated.")
+    var requireSameHost = false
+    @Flag(help: .hidden)
     var allowHostMismatch = false
     @Option(help: "Also write a markdown summary (for a pull-request comment) to this file.")
     var markdown: String?
@@ -48,13 +57,25 @@ struct CompareCommand: ParsableCommand {
     @Flag(name: .customLong("all"), help: "List unchanged rows too.")
     var listAll = false
 
+    func validate() throws {
+        guard let markdown else { return }
+        // The report must never land inside (and so corrupt) a result folder.
+        let target = URL(fileURLWithPath: markdown).standardizedFileURL.resolvingSymlinksInPath().path
+        for folder in [baseline, current] {
+            let dir = URL(fileURLWithPath: folder).standardizedFileURL.resolvingSymlinksInPath().path
+            if target == dir || target.hasPrefix(dir + "/") {
+                throw BenchError.badInput("--markdown \(markdown) is inside the result folder \(folder); write it elsewhere")
+            }
+        }
+    }
+
     func run() throws {
         var o = CompareOptions()
         o.thresholdPercent = threshold
         o.alpha = alpha
         o.kolmogorovSmirnov = kolmogorovSmirnov
         o.failOnInconclusive = failOnInconclusive
-        o.allowHostMismatch = allowHostMismatch
+        o.requireSameHost = requireSameHost
         o.onlyExact = onlyExact
         for spec in thresholdFor {
             let (key, percent) = try CompareOptions.parseOverride(spec)

@@ -149,21 +149,49 @@ import Testing
         #expect(MarkdownReport.render(r).contains("`s/d/derived`"))
     }
 
-    @Test func rowsOnOneSideOnlyAreListed() throws {
-        let r = try compare(Fixture.exact("x", 1) + Fixture.exact("gone", 2),
+    @Test func aMissingExactRowFailsANewRowIsListed() throws {
+        let r = try compare(Fixture.exact("x", 1) + Fixture.exact("gone", 2) + Fixture.info("old", 5),
                             Fixture.exact("x", 1) + Fixture.exact("new", 3))
-        #expect(row(r, "s/gone/size")?.verdict == .onlyInBaseline)
+        #expect(row(r, "s/gone/size")?.verdict == .missing)
+        #expect(row(r, "s/gone/size")?.gated == true)
+        #expect(row(r, "s/old/derived")?.verdict == .onlyInBaseline)
         #expect(row(r, "s/new/size")?.verdict == .onlyInCurrent)
-        #expect(r.exitStatus == .ok)
+        #expect(r.exitStatus == .regression)
         let text = TextReport.render(r)
-        #expect(text.contains("only in baseline: s/gone/size"))
+        #expect(text.contains("missing") && text.contains("s/gone/size"))
         #expect(text.contains("only in current: s/new/size"))
+        #expect(text.contains("1 missing from the current run"))
     }
 
-    @Test func wholeSuiteOnOneSideIsNamed() throws {
-        let r = try compare(Fixture.exact("x", 1) + Fixture.exact("y", 2, suite: "other"), Fixture.exact("x", 1))
-        #expect(r.suitesOnlyInBaseline == ["other"])
-        #expect(TextReport.render(r).contains("suite other: only in baseline"))
+    @Test func aSuiteNotSelectedIsNotRunASuiteUnfinishedIsMissing() throws {
+        let root = Fixture.tempDir()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let rows = Fixture.exact("x", 1) + Fixture.exact("y", 2, suite: "other")
+        let b = try Fixture.folder(root, "base", rows)
+        // Not selected: reported, not gated.
+        let notRun = try Fixture.folder(root, "one", Fixture.exact("x", 1))
+        let r = try Comparison.run(baseline: b, current: notRun, options: CompareOptions())
+        #expect(r.suitesNotRun == ["other"])
+        #expect(row(r, "other/y/size")?.verdict == .notRun)
+        #expect(r.exitStatus == .ok)
+        #expect(TextReport.render(r).contains("suite other: not selected in the current run"))
+        // Selected but never finished (an interrupted run): its rows are missing.
+        let cut = try Fixture.folder(root, "cut", Fixture.exact("x", 1), selected: ["s", "other"])
+        let r2 = try Comparison.run(baseline: b, current: cut, options: CompareOptions())
+        #expect(row(r2, "other/y/size")?.verdict == .missing)
+        #expect(r2.exitStatus == .regression)
+        #expect(r2.warnings.contains { $0.contains("incomplete") })
+    }
+
+    @Test func aFailedSelfCheckIsARegressionWhateverItsGate() throws {
+        func check(_ v: Double) -> [ResultRow] {
+            [ResultRow.check("s", "c", metric: "error", v, expected: 0, tolerance: 1, unit: "ticks",
+                             source: .measured, depends: .machine, note: "test")]
+        }
+        let r = try compare(check(0.5), check(5))
+        #expect(row(r, "s/c/error")?.verdict == .regressed)
+        #expect(r.exitStatus == .regression)
+        #expect(try compare(check(0.5), check(0.7)).exitStatus == .ok)
     }
 
     @Test func reportsStateTheResult() throws {

@@ -8,7 +8,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let env = try Fixture.environment(runId: "r1", tscHz: 2e9)
         var rows = Fixture.timing("t", [1000, 1010]) + Fixture.exact("x", 8192, reps: 2)
-        var skipped = ResultRow.skipped("s", "amx", metric: "op", unit: "ticks", reason: "no AMX")
+        var skipped = ResultRow.skipped("s", "amx", metric: "op", unit: "ticks", depends: .cpu, reason: "no AMX")
         skipped.repetition = 1
         rows.append(skipped)
         let names = try GoogleBenchmarkJSONReporter().write(SuiteReport(suite: "s", rows: rows, environment: env), to: dir)

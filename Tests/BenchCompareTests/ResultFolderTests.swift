@@ -56,9 +56,73 @@ import Testing
             var text = try String(contentsOf: file, encoding: .utf8)
             text = String(text.prefix(text.count / 2)) + "\r\n"
             try text.write(to: file, atomically: true, encoding: .utf8)
+            try Fixture.rerecord(dir)
         }
         defer { try? FileManager.default.removeItem(at: root) }
         expectStatus(.baseline, containing: "fields") { try run(b, c) }
+    }
+
+    /// Cut anywhere (at a record boundary as `head -n` does, inside the
+    /// quoted note column with a line break appended): the recorded size
+    /// and digest catch it.
+    @Test func truncationAnywhereIsCaughtByTheRecord() throws {
+        let text = try String(contentsOf: try pair { _ in }.1.appendingPathComponent("s.csv"), encoding: .utf8)
+        let lines: [String] = text.components(separatedBy: "\r\n")
+        let wholeRecords: String = lines.prefix(4).joined(separator: "\r\n") + "\r\n"
+        let insideNote: String = String(text.prefix(text.count - 20)) + "\n"
+        let lastRecord: String = lines[lines.count - 2]
+        let duplicated: String = text + lastRecord + "\r\n"
+        let cuts: [String] = [wholeRecords, insideNote, duplicated]
+        for cut in cuts {
+            let (root, b, c) = try pair { dir in
+                try Data(cut.utf8).write(to: dir.appendingPathComponent("s.csv"))
+            }
+            defer { try? FileManager.default.removeItem(at: root) }
+            expectStatus(.baseline, containing: "truncated or modified") { try run(b, c) }
+            // The same file as the current side is refused the same way.
+            expectStatus(.baseline, containing: "truncated or modified") { try run(c, b) }
+        }
+    }
+
+    @Test func rowCountMustMatchTheRecord() throws {
+        let (root, b, c) = try pair { dir in
+            var env = try EnvironmentRecord.read(from: dir)
+            env.suites["s"]!.rows += 1
+            try env.write(to: dir)
+        }
+        defer { try? FileManager.default.removeItem(at: root) }
+        expectStatus(.baseline, containing: "rows, environment.json records") { try run(b, c) }
+    }
+
+    @Test func emptyValueInAnOkRowIsCorrupt() throws {
+        let (root, b, c) = try pair { dir in
+            let file = dir.appendingPathComponent("s.csv")
+            var lines = try String(contentsOf: file, encoding: .utf8).components(separatedBy: "\r\n")
+            var fields = lines[lines.count - 2].components(separatedBy: ",")
+            let valueColumn = ReportSchema.columns.firstIndex(of: "value")!
+            fields[valueColumn] = ""
+            lines[lines.count - 2] = fields.joined(separator: ",")
+            try lines.joined(separator: "\r\n").write(to: file, atomically: true, encoding: .utf8)
+            try Fixture.rerecord(dir)
+        }
+        defer { try? FileManager.default.removeItem(at: root) }
+        expectStatus(.baseline, containing: "status ok but no value") { try run(b, c) }
+    }
+
+    @Test func aReportEnvironmentDoesNotRecordIsRefused() throws {
+        let (root, b, c) = try pair { dir in
+            try Data(contentsOf: dir.appendingPathComponent("s.csv")).write(to: dir.appendingPathComponent("t.csv"))
+        }
+        defer { try? FileManager.default.removeItem(at: root) }
+        expectStatus(.baseline, containing: "not recorded in environment.json") { try run(b, c) }
+    }
+
+    @Test func aRecordedReportThatIsMissingIsRefused() throws {
+        let (root, b, c) = try pair { dir in
+            try FileManager.default.removeItem(at: dir.appendingPathComponent("s.csv"))
+        }
+        defer { try? FileManager.default.removeItem(at: root) }
+        expectStatus(.baseline, containing: "records suite s as finished") { try run(b, c) }
     }
 
     @Test func garbageIsABaselineError() throws {
@@ -75,21 +139,26 @@ import Testing
         let (root, b, c) = try pair { dir in
             let file = dir.appendingPathComponent("s.csv")
             let text = try String(contentsOf: file, encoding: .utf8)
-            try text.replacingOccurrences(of: "\r\n1,", with: "\r\n2,").write(to: file, atomically: true, encoding: .utf8)
-        }
-        defer { try? FileManager.default.removeItem(at: root) }
-        expectStatus(.baseline, containing: "unknown schema version 2") { try run(b, c) }
-    }
-
-    @Test func unknownEnvironmentSchemaIsABaselineError() throws {
-        let (root, b, c) = try pair { dir in
-            let file = dir.appendingPathComponent("environment.json")
-            let text = try String(contentsOf: file, encoding: .utf8)
-            try text.replacingOccurrences(of: "\"schema_version\" : 1", with: "\"schema_version\" : 9")
+            try text.replacingOccurrences(of: "\r\n\(ReportSchema.version),", with: "\r\n9,")
                 .write(to: file, atomically: true, encoding: .utf8)
+            try Fixture.rerecord(dir)
         }
         defer { try? FileManager.default.removeItem(at: root) }
         expectStatus(.baseline, containing: "unknown schema version 9") { try run(b, c) }
+    }
+
+    @Test func unknownEnvironmentSchemaIsABaselineError() throws {
+        for version in ["9", "\(ReportSchema.version).5", "1"] {
+            let (root, b, c) = try pair { dir in
+                let file = dir.appendingPathComponent("environment.json")
+                let text = try String(contentsOf: file, encoding: .utf8)
+                try text.replacingOccurrences(of: "\"schema_version\" : \(ReportSchema.version)",
+                                              with: "\"schema_version\" : \(version)")
+                    .write(to: file, atomically: true, encoding: .utf8)
+            }
+            defer { try? FileManager.default.removeItem(at: root) }
+            expectStatus(.baseline, containing: "unknown schema version \(version)") { try run(b, c) }
+        }
     }
 
     @Test func missingEnvironmentIsABaselineError() throws {
@@ -122,7 +191,7 @@ import Testing
         let envOnly = root.appendingPathComponent("env-only")
         try FileManager.default.createDirectory(at: envOnly, withIntermediateDirectories: true)
         try Fixture.environment(runId: "env-only").write(to: envOnly)
-        expectStatus(.baseline, containing: "no <suite>.csv") { try run(envOnly, c) }
+        expectStatus(.baseline, containing: "records no suite") { try run(envOnly, c) }
     }
 
     @Test func samplesFilesAreIgnored() throws {
@@ -133,17 +202,17 @@ import Testing
         try run(b, c)
     }
 
-    @Test func hostMismatchIsRefusedUnlessAllowed() throws {
+    @Test func hostMismatchIsReportedOrRefusedOnRequest() throws {
         let root = Fixture.tempDir()
         defer { try? FileManager.default.removeItem(at: root) }
         let b = try Fixture.folder(root, "base", Fixture.exact("x", 64))
         let c = try Fixture.folder(root, "cur", Fixture.exact("x", 64), fingerprint: "AuthenticAMD|25-1-1|Other|0x1|KVM|2cpu")
-        expectStatus(.baseline, containing: "--allow-host-mismatch") { try run(b, c) }
-        var o = CompareOptions()
-        o.allowHostMismatch = true
-        let r = try Comparison.run(baseline: b, current: c, options: o)
+        let r = try Comparison.run(baseline: b, current: c, options: CompareOptions())
         #expect(r.exitStatus == .ok)
         #expect(r.warnings.contains { $0.contains("host fingerprints differ") })
+        var o = CompareOptions()
+        o.requireSameHost = true
+        expectStatus(.baseline, containing: "--require-same-host") { try run(b, c, o) }
     }
 
     @Test func toolchainMismatchIsAWarning() throws {

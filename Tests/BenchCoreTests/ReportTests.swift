@@ -19,7 +19,8 @@ import Testing
             tscMethod: "m", tscCalibratedHz: 2e9, ticksPerCoreCycle: 0.5, ticksPerCoreCycleMethod: "m",
             emptyRegionTicksMedian: 49, migrationProbe: "p", pinnedCPU: 0, onlineCPUs: 2,
             governor: "g", smt: "s", swiftVersion: "6", quick: true, repetitions: 1, seed: 1,
-            hostFingerprint: "fp")
+            hostFingerprint: "fp", cpuIdentity: "cpu", kernelIdentity: "6.18", suitesSelected: ["s"],
+            parameters: [:])
     }
 
     @Test func csvQuoting() {
@@ -38,19 +39,19 @@ import Testing
         let awkward = "comma, \"quote\" and\nnewline"
         let rows: [ResultRow] = [
             .figure("s", "size", ["cpu": "spr", "set": "+AVX"], metric: "bytes", 11008, unit: "bytes",
-                    source: .model, note: awkward),
+                    source: .model, depends: .none, note: awkward),
             .timing("s", "op", ["k": "1"], metric: "ticks", TimingSamples(perOp: [1, 2, 3, 4, 100])),
-            .skipped("s", "amx", metric: "ticks", unit: "ticks", reason: "no AMX, here"),
+            .skipped("s", "amx", metric: "ticks", unit: "ticks", depends: .cpu, reason: "no AMX, here"),
         ]
         let files = try CSVReporter().write(SuiteReport(suite: "s", rows: rows, environment: Self.environment()), to: dir)
         #expect(files == ["s.csv"])
         let text = try String(contentsOf: dir.appendingPathComponent("s.csv"), encoding: .utf8)
         let reader = try CSVReader(string: text, hasHeaderRow: true)
-        #expect(reader.headerRow! == CSVReporter.columns)
+        #expect(reader.headerRow! == ReportSchema.columns)
         var parsed: [[String: String]] = []
         while reader.next() != nil {
             var d: [String: String] = [:]
-            for c in CSVReporter.columns { d[c] = reader[c] }
+            for c in ReportSchema.columns { d[c] = reader[c] }
             parsed.append(d)
         }
         #expect(parsed.count == 3)

@@ -50,7 +50,7 @@ struct CLI {
     static func rows(_ url: URL) throws -> [[String: String]] {
         let reader = try CSVReader(string: try String(contentsOf: url, encoding: .utf8), hasHeaderRow: true)
         let header = try #require(reader.headerRow)
-        #expect(header == CSVReporter.columns)
+        #expect(header == ReportSchema.columns)
         var out: [[String: String]] = []
         while let r = reader.next() {
             #expect(r.count == header.count)
@@ -144,7 +144,7 @@ struct CLI {
         for row in rows {
             #expect(FigureSource(rawValue: row["source"]!) != nil)
             #expect(GateClass(rawValue: row["gate"]!) != nil)
-            #expect(row["run_id"] == "t1" && row["schema_version"] == "\(CSVReporter.schemaVersion)")
+            #expect(row["run_id"] == "t1" && row["schema_version"] == "\(ReportSchema.version)")
         }
         #expect(rows.contains { $0["benchmark"] == "_timer" && $0["metric"] == "empty_region" })
         #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("harness.samples.csv").path))
