@@ -6,6 +6,13 @@ public struct SuiteReport: Sendable {
     /// Rows of every repetition, in order.
     public var rows: [ResultRow]
     public var environment: EnvironmentRecord
+    /// Statistics over the repetitions of each row, by `ResultRow.key`.
+    public var aggregates: [String: [RepetitionAggregate]]
+
+    public init(suite: String, rows: [ResultRow], environment: EnvironmentRecord) {
+        self.suite = suite; self.rows = rows; self.environment = environment
+        aggregates = RepetitionAggregate.over(rows)
+    }
 }
 
 /// Writes one finished suite's files into the run folder.  Reporters are
