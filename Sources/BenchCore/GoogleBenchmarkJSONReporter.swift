@@ -11,7 +11,8 @@ import Foundation
 ///
 /// - `benchmarks`: rows with status ok, a finite value in a time unit
 ///   (`ticks`, converted with the run's TSC frequency, or `ns`, `us`, `ms`,
-///   `s`) and source `measured` or `proxy`.  One `run_type: "iteration"`
+///   `s`) and source `measured` or `proxy`, unless a repetition of the same
+///   name is negative (a difference of timings, not a duration).  One `run_type: "iteration"`
 ///   entry per row and repetition, named `suite/benchmark/params/metric`
 ///   (params omitted when empty; whitespace replaced by `_`), with
 ///   `real_time` = `cpu_time` = the median in `time_unit` "ns" (one pinned
@@ -79,6 +80,12 @@ public struct GoogleBenchmarkJSONReporter: Reporter {
             let n = Self.name(r)
             if byName[n] == nil { order.append(n) }
             byName[n, default: []].append((r, ns))
+        }
+        // A difference of timings can be negative: not a duration, and a
+        // geometric mean over it is NaN.  Such a name stays out whole.
+        for n in order where byName[n]?.contains(where: { $0.ns < 0 }) == true {
+            others += byName[n]?.map { Self.otherEntry($0.row) } ?? []
+            byName[n] = nil
         }
         var families: [String: Int] = [:]
         var instances: [String: Int] = [:]

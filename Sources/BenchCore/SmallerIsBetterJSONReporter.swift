@@ -27,7 +27,8 @@ public struct SmallerIsBetterJSONReporter: Reporter {
         }
         var entries: [[String: Any]] = []
         for n in order {
-            guard let rows = byName[n], let first = rows.first, let v = first.row.value, v != 0 || first.ns == 0 else { continue }
+            guard let rows = byName[n], let first = rows.first, let v = first.row.value,
+                  v != 0 || first.ns == 0, rows.allSatisfy({ $0.ns >= 0 }) else { continue }
             let scale = v == 0 ? 1 : first.ns / v
             let aggregates = report.aggregates[first.row.key] ?? []
             let median = aggregates.first { $0.name == "median" }.map { $0.value * scale } ?? first.ns
