@@ -14,6 +14,8 @@ import Foundation
 /// rounds against the `none` baseline, so overheads are paired differences.
 /// Models (CPU share, break-even, fleet) are computed from those.
 public struct RdmsrExitBenchmarks: BenchmarkSuite {
+    /// Measured on the reference machine kind (release build); see `--dry-run`.
+    public var estimatedSeconds: DurationEstimate? { DurationEstimate(quick: 2, full: 60) }
     public init() {}
     public let name = "rdmsr-exit"
     public let summary = "cost of RDMSR(IA32_XFD) per vm-exit in a simulated exit loop, per XFD interception policy"

@@ -8,10 +8,10 @@ import Foundation
 /// that do not match are dropped before any reporter sees them.  The
 /// runner's `_timer` calibration rows are always kept.
 ///
-/// Before anything runs, a benchmark is selected when the pattern, or the
-/// part of it before one of its top-level `/`, matches `suite/benchmark`:
-/// `xsave`, `xsave/sizes` and `xsave/host-timing/.*mask=0xe7` select by
-/// name.  A pattern that selects no benchmark by name (say `cpu=spr`, a
+/// Before anything runs, benchmarks are selected by the longest of the
+/// pattern and its parts before a top-level `/` that matches any
+/// `suite/benchmark`: `xsave`, `^xsave/save-restore$` and
+/// `xsave/save-restore/.*mask=0xe7` select by name.  A pattern that selects no benchmark by name (say `cpu=spr`, a
 /// parameter alone) runs every benchmark and keeps the matching rows.
 public struct BenchmarkFilter: Sendable {
     public let pattern: String
@@ -60,11 +60,6 @@ public struct BenchmarkFilter: Sendable {
         ([suite, benchmark] + (params.isEmpty ? [] : [params]) + [metric]).joined(separator: "/")
     }
 
-    /// Whether the pattern names `suite/benchmark` (or a prefix of it is
-    /// enough to select it).
-    public func names(suite: String, benchmark: String) -> Bool {
-        heads.contains { Self.search($0, in: "\(suite)/\(benchmark)") }
-    }
 
     /// Whether the row survives the filter.
     public func keeps(_ row: ResultRow) -> Bool {
@@ -76,11 +71,14 @@ public struct BenchmarkFilter: Sendable {
     /// Benchmarks of each suite that run: those the pattern names, or every
     /// one when it names none of any suite.  Suites with none are absent.
     public func plan(_ suites: [BenchmarkSuite]) -> [(suite: BenchmarkSuite, benchmarks: [String])] {
-        let named = suites.map { s in (s, s.benchmarks.map(\.name).filter { names(suite: s.name, benchmark: $0) }) }
-        if named.allSatisfy({ $0.1.isEmpty }) {
-            return suites.map { ($0, $0.benchmarks.map(\.name)) }
+        // The longest head that names any benchmark decides.
+        for head in heads.reversed() {
+            let named = suites.map { s in
+                (suite: s, benchmarks: s.benchmarks.map(\.name).filter { Self.search(head, in: "\(s.name)/\($0)") })
+            }
+            if named.contains(where: { !$0.benchmarks.isEmpty }) { return named.filter { !$0.benchmarks.isEmpty } }
         }
-        return named.filter { !$0.1.isEmpty }.map { (suite: $0.0, benchmarks: $0.1) }
+        return suites.map { ($0, $0.benchmarks.map(\.name)) }
     }
 }
 
