@@ -13,7 +13,7 @@ import Foundation
 ///   stability figure.
 public struct HarnessBenchmarks: BenchmarkSuite {
     /// Measured on the reference machine kind (release build); see `--dry-run`.
-    public var estimatedSeconds: DurationEstimate? { DurationEstimate(quick: 0.3, full: 3) }
+    public var estimatedSeconds: DurationEstimate? { DurationEstimate(quick: 0.3, full: 1) }
     public init() {}
     public let name = "harness"
     public let summary = "timer floor, TSC step, dependent-add linearity and core-cycle estimate"

@@ -15,7 +15,7 @@ import Foundation
 /// Models (CPU share, break-even, fleet) are computed from those.
 public struct RdmsrExitBenchmarks: BenchmarkSuite {
     /// Measured on the reference machine kind (release build); see `--dry-run`.
-    public var estimatedSeconds: DurationEstimate? { DurationEstimate(quick: 2, full: 60) }
+    public var estimatedSeconds: DurationEstimate? { DurationEstimate(quick: 2, full: 5) }
     public init() {}
     public let name = "rdmsr-exit"
     public let summary = "cost of RDMSR(IA32_XFD) per vm-exit in a simulated exit loop, per XFD interception policy"
