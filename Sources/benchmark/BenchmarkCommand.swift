@@ -14,7 +14,7 @@ struct Benchmark: ParsableCommand {
         Exit codes:
         \(ExitStatus.allCases.map { "  \($0.rawValue)  \($0.meaning)" }.joined(separator: "\n"))
         """,
-        subcommands: [ListCommand.self, EnvCommand.self, RunCommand.self, AllCommand.self, CompareCommand.self])
+        subcommands: [ListCommand.self, EnvCommand.self, RunCommand.self, AllCommand.self, CompareCommand.self, SummaryCommand.self])
 
     /// Parses and runs; every failure is one line on stderr and a documented exit status.
     static func main() {
