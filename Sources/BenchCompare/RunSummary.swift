@@ -179,10 +179,9 @@ public enum RunSummary {
         for g in growth {
             func same(_ list: [StoredRow]) -> Double? { list.first { $0.params == g.params }?.value }
             let cpu = Params.parse(g.params)["cpu"] ?? g.params
-            let from = same(defaults).map { number($0) } ?? "?"
-            let to = same(expanded).map { number($0) } ?? "?"
+            let sizes = same(defaults).flatMap { from in same(expanded).map { "\(number(from)) -> \(number($0)) B, " } } ?? ""
             let factor = same(factors).map { " (x\(number($0, digits: 2)))" } ?? ""
-            figures.append(Figure(label: cpu, value: "\(from) -> \(to) B, +\(number(g.value ?? 0)) B\(factor)",
+            figures.append(Figure(label: cpu, value: "\(sizes)+\(number(g.value ?? 0)) B\(factor)",
                                   source: g.source.rawValue))
         }
         let grows = growth.filter { ($0.value ?? 0) > 0 }.map { Params.parse($0.params)["cpu"] ?? $0.params }
