@@ -155,7 +155,7 @@ def fpstate_policies(run_dir: pathlib.Path, df: pd.DataFrame) -> pathlib.Path | 
     axes[0].legend(fontsize="small", loc="lower right")
     for ax in axes[:2]:
         ax.annotate("eager-at-create and expand-at-cpuid coincide:\nboth hold the expanded buffer once CPUID offers AMX",
-                    (0.02, 0.98), xycoords="axes fraction", va="top", fontsize=7.5, color="0.3")
+                    (0.03, 0.62), xycoords="axes fraction", va="top", fontsize=7.5, color="0.3")
     fig.suptitle("Which fpstate allocation policy: memory saved against latency added (cpu model "
                  f"{', '.join(sorted(set(fp['cpu-model'].dropna().astype(str)))) or '?'})")
     fig.tight_layout()
