@@ -18,7 +18,10 @@ let package = Package(
         .systemLibrary(
             name: "CNuma", path: "Sources/CNuma", pkgConfig: "numa",
             providers: [.apt(["libnuma-dev"])]),
-        .target(name: "BenchCore", dependencies: ["CXState"], path: "Sources/BenchCore"),
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "BenchCore", dependencies: ["CXState", "CZlib"], path: "Sources/BenchCore"),
         .target(name: "HarnessSuite", dependencies: ["BenchCore", "CXState"],
                 path: "Benchmarks/HarnessSuite"),
         .target(name: "XSaveSuite", dependencies: ["BenchCore", "CXState"],

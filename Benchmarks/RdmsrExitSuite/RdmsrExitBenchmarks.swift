@@ -28,6 +28,8 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
         self.measuredExitCosts = measuredExitCosts
     }
 
+    /// Measured on the reference machine kind (release build); see `--dry-run`.
+    public var estimatedSeconds: DurationEstimate? { DurationEstimate(quick: 2, full: 5) }
     public let name = "rdmsr-exit"
     public let summary = "cost of RDMSR(IA32_XFD) per vm-exit in a simulated exit loop, per XFD interception policy and kernel version"
     public let benchmarks = [

@@ -27,13 +27,14 @@ enum SuiteRegistry {
 
 /// The reporters `--format` can select; CSV is always written.
 enum ReporterRegistry {
-    static let formats = ["csv", "json"]
+    static let formats = ["csv", "json", "smaller-is-better"]
 
     static func make(_ formats: [String]) throws -> [Reporter] {
         var reporters: [Reporter] = [CSVReporter()]
         for f in formats where f != "csv" {
             switch f {
             case "json": reporters.append(GoogleBenchmarkJSONReporter())
+            case "smaller-is-better": reporters.append(SmallerIsBetterJSONReporter())
             default:
                 throw BenchError.badInput("unknown format '\(f)' (known: \(ReporterRegistry.formats.joined(separator: ", ")))")
             }

@@ -147,7 +147,7 @@ struct CLI {
             #expect(row["run_id"] == "t1" && row["schema_version"] == "\(ReportSchema.version)")
         }
         #expect(rows.contains { $0["benchmark"] == "_timer" && $0["metric"] == "empty_region" })
-        #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("harness.samples.csv").path))
+        #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("harness.samples.csv.gz").path))
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir.appendingPathComponent("latest").path) == "t1")
         #expect(CLI.hiddenFiles(in: run).isEmpty)
     }
