@@ -28,7 +28,6 @@ final class GuestRunTests: XCTestCase {
             } else {
                 XCTAssertEqual(run.userExits, 0)
             }
-            print(program, run.statsDelta, run.perExit)
         }
     }
 }
