@@ -15,6 +15,12 @@ public struct KvmBenchmarks: BenchmarkSuite {
     public let summary = "exit round trips of a real vCPU through /dev/kvm (CPUID, MSR, hypercall, port write), AMX/XFD experiments"
     public let benchmarks = [
         BenchmarkInfo("exit", "ticks per exit round trip, timed in the guest over K and 2K exits; port write also as a host KVM_RUN"),
+        BenchmarkInfo("amx-passthrough", "AMX hosts: CPUID exit before/after the guest's first non-zero XFD write; the difference per exit"),
+        BenchmarkInfo("amx-xfd-write", "AMX hosts: guest WRMSR(XFD) intercepted vs passed through"),
+        BenchmarkInfo("amx-set-cpuid", "AMX hosts: KVM_SET_CPUID2 with vs without XTILEDATA (guest fpstate reallocation)"),
+        BenchmarkInfo("amx-create-vcpu", "AMX hosts: KVM_CREATE_VCPU without vs with guest permission"),
+        BenchmarkInfo("amx-xsave2-size", "AMX hosts: KVM_CAP_XSAVE2 before vs after guest permission, checked against the CPUID sizes"),
+        BenchmarkInfo("amx-native-first-use", "AMX hosts: first tile instruction in a fresh thread (XFD #NM) vs the second"),
     ]
     public let parameters = [
         SuiteParameter("device", default: "/dev/kvm", help: "the KVM device to open"),
@@ -32,7 +38,7 @@ public struct KvmBenchmarks: BenchmarkSuite {
         let limit = try ctx.intParameter("watchdog-ms", range: 10...600_000)
         let platform = KVMPlatform.detect(host: ctx.host)
         let programs = KVMExitCosts.programs(vendor: ctx.host.vendor)
-        ctx.progress.plan(total: programs.count)
+        ctx.progress.plan(total: programs.count + 1)
         let costs: [KVMExitCost]
         do {
             costs = try KVMExitCosts.measure(programs: programs, k: k, pairs: pairs, path: ctx.parameter("device"),
@@ -40,12 +46,34 @@ public struct KvmBenchmarks: BenchmarkSuite {
                 try ctx.progress.step("\($0.exitName) exits")
             }
         } catch let e as KVMError {
-            let rows = KvmRows(suite: name, platform: platform).unavailable(programs, reason: "\(e)")
-            return SuiteResult(rows: rows, highlights: ["kvm: skipped, \(e)"])
+            var rows = KvmRows(suite: name, platform: platform)
+            rows.rows = rows.unavailable(programs, reason: "\(e)")
+            rows.rows += AMXExperiments.skipped(name, rows.amxParams, depends: .machine, reason: "no usable KVM device: \(e)")
+            return SuiteResult(rows: rows.rows, highlights: ["kvm: skipped, \(e)"])
         }
         var out = KvmRows(suite: name, platform: platform)
         for c in costs { out.exitCost(c, k: k) }
+        try ctx.progress.step("AMX experiments")
+        out.rows += amx(ctx, platform: platform, params: out.amxParams, k: k, pairs: pairs,
+                        limitNanoseconds: UInt64(limit) * 1_000_000)
         return SuiteResult(rows: out.rows, highlights: out.highlights(costs, ctx))
+    }
+
+    /// The AMX rows: skipped with the reason unless the host CPU and KVM offer AMX with XFD.
+    func amx(_ ctx: SuiteContext, platform: KVMPlatform, params: Params, k: Int, pairs: Int,
+             limitNanoseconds: UInt64) -> [ResultRow] {
+        let system: KVMSystem, supported: [CPUIDEntry]
+        do {
+            system = try KVMSystem(path: ctx.parameter("device"))
+            supported = try system.supportedCPUID().map(CPUIDEntry.init)
+        } catch {
+            return AMXExperiments.skipped(name, params, depends: .machine, reason: "no usable KVM device: \(error)")
+        }
+        if let (depends, reason) = AMXExperiments.gate(host: ctx.host, supported: supported) {
+            return AMXExperiments.skipped(name, params, depends: depends, reason: reason)
+        }
+        return AMXExperiments.run(name, params, system: system, supported: supported, k: k, pairs: pairs,
+                                  limitNanoseconds: limitNanoseconds, quick: ctx.quick)
     }
 }
 
@@ -61,6 +89,8 @@ struct KvmRows {
         if platform.hardwareFigures { return "hardware" }
         return platform.modules.count == 1 && KVMPlatform.hardwareModules.contains(platform.modules[0]) ? "nested" : "software"
     }
+
+    var amxParams: Params { ["platform": platform.name, "figures": figures] }
 
     func params(_ program: GuestProgram) -> Params {
         ["exit": program.exitName, "platform": platform.name, "figures": figures]

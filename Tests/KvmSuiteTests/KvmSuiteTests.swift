@@ -17,6 +17,8 @@ struct KvmSuiteTests {
         #expect(exits.count == 5)
         #expect(exits.allSatisfy { $0.status == .skipped && $0.note.contains("No such file") })
         #expect(!r.rows.contains { $0.status == .error || $0.status == .failed })
+        let amx = r.rows.filter { $0.benchmark.hasPrefix("amx-") }
+        #expect(amx.count == 13 && amx.allSatisfy { $0.status == .skipped && $0.note.contains("No such file") })
     }
 
     @Test func unreadableDeviceGivesSkippedRows() throws {
