@@ -122,7 +122,7 @@ struct CLI {
     @Test func listAndEnv() throws {
         let list = try CLI.run(["list"])
         #expect(list.status == 0)
-        for s in ["harness", "xsave", "rdmsr-exit", "fpstate-alloc"] { #expect(list.stdout.contains("\(s):")) }
+        for s in ["harness", "xsave", "kvm", "rdmsr-exit", "fpstate-alloc"] { #expect(list.stdout.contains("\(s):")) }
         let env = try CLI.run(["env"])
         #expect(env.status == 0)
         #expect(env.stdout.contains("xcr0:") && env.stdout.contains("tsc:"))
