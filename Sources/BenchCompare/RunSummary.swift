@@ -119,7 +119,7 @@ public enum RunSummary {
         var verdicts: [String] = []
         for cost in chosen {
             let at = rows.filter { param($0, "rdmsr") == cost }.sorted { ($0.value ?? 0) < ($1.value ?? 0) }
-            let label = cost.hasPrefix("proxy") ? "RDMSR as measured \(cost)" : "RDMSR = \(cost) ticks"
+            let label = cost.hasPrefix("proxy") ? "RDMSR as measured \(cost)" : "RDMSR = \(cost) cycles (injected)"
             for r in at {
                 figures.append(Figure(label: "\(label), \(param(r, "policy") ?? "?")",
                                       value: number(r.value ?? 0, digits: 2) + " %", source: r.source.rawValue))
