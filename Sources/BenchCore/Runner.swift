@@ -18,6 +18,8 @@ public struct RunOptions: Sendable {
     /// Suite parameters by name; each must be declared by a selected suite.
     public var parameters: [String: String] = [:]
     public var commandLine: [String] = CommandLine.arguments
+    /// `--filter`: benchmarks that run and rows that are kept; nil = all.
+    public var filter: BenchmarkFilter? = nil
     public init() {}
 }
 
@@ -62,9 +64,11 @@ public final class Runner {
         }
     }
 
-    public func run(_ suites: [BenchmarkSuite]) throws -> RunOutcome {
+    public func run(_ selected: [BenchmarkSuite]) throws -> RunOutcome {
+        let plan = options.filter?.plan(selected)
+        let suites = plan?.map(\.suite) ?? selected
         try Runner.checkHost()
-        try Runner.validate(parameters: options.parameters, for: suites)
+        try Runner.validate(parameters: options.parameters, for: selected)
         guard options.repetitions >= 1 else { throw BenchError.badInput("--repetitions must be at least 1") }
 
         if let cpu = options.cpu { try Affinity.pin(to: cpu) }  // a bad --cpu fails before any file exists
@@ -120,6 +124,10 @@ public final class Runner {
                 hostFingerprint: EnvironmentRecord.fingerprint(cpu: host, onlineCPUs: facts.onlineCPUs),
                 cpuIdentity: host.identity, kernelIdentity: EnvironmentRecord.kernelRelease(),
                 suitesSelected: suites.map(\.name), parameters: options.parameters)
+            let kvm = KVMPlatform.detect(host: host)
+            record.kvmPlatform = kvm.name
+            record.kvmHardwareFigures = kvm.hardwareFigures
+            record.kvmPlatformNote = kvm.description
             // Written first with `complete: false`, then again after every
             // suite: an interrupted run says which suites finished.
             try record.write(to: dir)
@@ -136,12 +144,14 @@ public final class Runner {
                         // Every repetition reruns the same experiment: same seed.
                         seed: options.seed, repetition: rep, progress: progress,
                         parameters: params, declared: suite.parameters)
+                    ctx.selectedBenchmarks = plan?.first { $0.suite.name == suite.name }.map { Set($0.benchmarks) }
                     var timer = ResultRow.timing(
                         suite.name, "_timer", metric: "empty_region",
                         TimingSamples(perOp: kernel.emptyRegion(samples: 1000)),
                         note: "lfence;rdtsc;lfence x2 with nothing between; cancelled by differencing, not subtracted")
                     timer.gate = .info  // a property of the machine, quantised to the TSC step
                     var result = try suite.run(ctx)
+                    if let filter = options.filter { result.rows = result.rows.filter(filter.keeps) }
                     result.rows.insert(timer, at: 0)
                     for i in result.rows.indices { result.rows[i].repetition = rep }
                     rows += result.rows

@@ -152,4 +152,5 @@ def plot_break_even(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | N
 
 
 def plot(run_dir: pathlib.Path, rows: list[dict]) -> list[pathlib.Path]:
-    return [p for p in (plot_cpu_share(run_dir, rows), plot_break_even(run_dir, rows)) if p is not None]
+    import rdmsr_share  # the share figure, drawn from tools/results.py
+    return [p for p in (rdmsr_share.plot_cpu_share(run_dir), plot_break_even(run_dir, rows)) if p is not None]
