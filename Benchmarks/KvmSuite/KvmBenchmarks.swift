@@ -11,6 +11,8 @@ import Foundation
 /// virtualisation on bare metal, nested, or software virtualisation.
 public struct KvmBenchmarks: BenchmarkSuite {
     public init() {}
+    /// Measured on the reference machine kind (kvm_pvm; hardware KVM is faster); see `--dry-run`.
+    public var estimatedSeconds: DurationEstimate? { DurationEstimate(quick: 0.6, full: 2.5) }
     public let name = "kvm"
     public let summary = "exit round trips of a real vCPU through /dev/kvm (CPUID, MSR, hypercall, port write), AMX/XFD experiments"
     public let benchmarks = [

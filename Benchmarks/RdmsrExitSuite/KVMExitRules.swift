@@ -1,25 +1,8 @@
 import BenchCore
 
 /// A Linux kernel version, major.minor (the stable number is ignored: the
-/// rules below changed only at releases).
-public struct KernelVersion: Sendable, Comparable, CustomStringConvertible {
-    public let major: Int, minor: Int
-
-    public init(_ major: Int, _ minor: Int) { self.major = major; self.minor = minor }
-
-    /// Parses the start of a release string: `6.18`, `6.18.44-fc-v657`,
-    /// `5.17.0-rc1`.  Nil when it does not start with `N.N`.
-    public init?(release: String) {
-        let head = release.split(whereSeparator: { !($0.isNumber || $0 == ".") }).first ?? ""
-        let parts = head.split(separator: ".")
-        guard parts.count >= 2, let a = Int(parts[0]), let b = Int(parts[1]),
-              (2...99).contains(a), (0...999).contains(b) else { return nil }
-        major = a; minor = b
-    }
-
-    public var description: String { "\(major).\(minor)" }
-    public static func < (a: KernelVersion, b: KernelVersion) -> Bool { (a.major, a.minor) < (b.major, b.minor) }
-}
+/// rules below changed only at releases); the type the XSAVE size rules use.
+public typealias KernelVersion = LinuxKernelVersion
 
 /// What KVM (VMX) does on each kind of exit, per kernel version: the facts
 /// the exit plans are built from.  All from arch/x86/kvm/{x86.c,vmx/vmx.c}.

@@ -30,7 +30,7 @@ import Testing
         #expect(text.split(separator: "\n").allSatisfy { $0.count <= 72 })
         #expect(!text.contains("\u{1B}"))
         #expect(text.contains("host: Test CPU; Linux 6.18.0 x86_64"))
-        #expect(text.contains("at RDMSR = 100 cycles (injected) always-intercept costs"))
+        #expect(text.contains("at RDMSR = 100 cycles (injected)\n   always-intercept costs least"))
         #expect(text.contains("(0.70 % vs 7.20 %)"))
         #expect(text.contains("lazy-on-trap, 10% AMX: memory per vCPU: 4.8 KiB [model]"))
         #expect(text.contains("Only spr grows"))

@@ -10,7 +10,7 @@ import BenchCore
         #expect(r.status == 0 && r.stderr.isEmpty)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let suites = try #require(json["suites"] as? [[String: Any]])
-        #expect(suites.compactMap { $0["name"] as? String } == ["harness", "xsave", "rdmsr-exit", "fpstate-alloc"])
+        #expect(suites.compactMap { $0["name"] as? String } == ["harness", "xsave", "kvm", "rdmsr-exit", "fpstate-alloc"])
         let harness = try #require(suites.first)
         let benchmarks = try #require(harness["benchmarks"] as? [[String: Any]])
         #expect(benchmarks.compactMap { $0["name"] as? String } == ["timer", "add-chain", "add-chain-1000"])
