@@ -1,11 +1,13 @@
 """Plots of the `harness` suite (called by tools/plot.py).
 
-harness-timer.png      the timer floor: the empty fenced region timed from
-                       Swift and from C, one box per repetition (p5, p25,
-                       median, p75, p95), in TSC ticks and nanoseconds.
+harness-timer.png      the timer floor: the bare fenced pair and the timing
+                       kernel's region around an empty closure, one box per
+                       repetition (p5, p25, median, p75, p95), in TSC ticks
+                       and nanoseconds.
 harness-add-chain.png  dependent-add chains: region ticks versus chain
                        length (medians, every repetition) with the
-                       least-squares fit line the suite reported.
+                       least-squares fit line the suite reported (fitted
+                       to the means within the Tukey fences).
 """
 from __future__ import annotations
 
@@ -45,8 +47,8 @@ def plot_timer(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | None:
     if not timer:
         return None
     stats, colors = [], []
-    palette = {"swift": "tab:blue", "c": "tab:orange"}
-    for origin in ("swift", "c"):
+    palette = {"swift": "tab:blue", "kernel": "tab:orange"}
+    for origin in ("swift", "kernel"):
         for r in sorted((r for r in timer if _param(r, "from") == origin), key=lambda r: int(r["repetition"])):
             med = _num(r["value"])
             stats.append({
@@ -65,8 +67,8 @@ def plot_timer(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | None:
         patch.set_facecolor(color)
         patch.set_alpha(0.5)
     handles = [plt.Rectangle((0, 0), 1, 1, color=palette["swift"], alpha=0.5),
-               plt.Rectangle((0, 0), 1, 1, color=palette["c"], alpha=0.5)]
-    labels = ["timed from Swift (measured)", "timed inside C (measured)"]
+               plt.Rectangle((0, 0), 1, 1, color=palette["kernel"], alpha=0.5)]
+    labels = ["bare fenced pair (measured)", "kernel region, empty closure (measured)"]
     step = _ok(rows, "timer", "tsc_step")
     if step:
         # The step is far below the floor: stated, not drawn, so the boxes keep their scale.
@@ -78,7 +80,7 @@ def plot_timer(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | None:
     hi = max(s["whishi"] for s in stats)
     pad = max(1.0, 0.25 * (hi - lo))
     ax.set_ylim(lo - pad, hi + pad)
-    ax.set_title("Timer floor: lfence;rdtsc;lfence pair with nothing between\n(box p25-p75, whiskers p5-p95)")
+    ax.set_title("Timer floor: lfence;rdtsc;lfence pairs\n(box p25-p75, whiskers p5-p95)")
     _add_ns_axis(ax, _tsc_hz(run_dir))
     fig.tight_layout()
     out = run_dir / "harness-timer.png"
