@@ -58,6 +58,9 @@ public struct EnvironmentRecord: Codable, Sendable {
     public var suites: [String: SuiteFileRecord] = [:]
     /// True once every selected suite finished and its files were written.
     public var complete: Bool = false
+    /// The machine's speed state around each finished suite
+    /// (`SpeedCalibration`); nil in records of tool versions without it.
+    public var speedCalibration: [String: SpeedCalibrationRecord]? = [:]
 
     public static let fileName = "environment.json"
 
@@ -77,6 +80,7 @@ public struct EnvironmentRecord: Codable, Sendable {
         case hostFingerprint = "host_fingerprint", buildConfiguration = "build_configuration"
         case cpuIdentity = "cpu_identity", kernelIdentity = "kernel_identity"
         case suitesSelected = "suites_selected", parameters, suites, complete
+        case speedCalibration = "speed_calibration"
     }
 
     public func write(to dir: URL) throws {
