@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building, testing and plotting need and are missing:
-#   - libnuma-dev and pkg-config (Debian/Ubuntu, through apt-get; sudo when not root)
+#   - libnuma-dev, zlib1g-dev and pkg-config (Debian/Ubuntu, through apt-get; sudo when not root)
 #   - a Python virtual environment in .venv with tools/requirements.txt (matplotlib)
 # Safe to run again: it only installs what is absent.
 set -euo pipefail
@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 need=()
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 if ! pkg-config --exists numa 2>/dev/null && [ ! -e /usr/include/numa.h ]; then need+=(libnuma-dev); fi
+if ! pkg-config --exists zlib 2>/dev/null && [ ! -e /usr/include/zlib.h ]; then need+=(zlib1g-dev); fi
 if ((${#need[@]})); then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"

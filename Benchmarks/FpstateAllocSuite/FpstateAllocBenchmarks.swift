@@ -15,6 +15,8 @@ import Foundation
 /// - `numa-remote`: creation and touch cost on a remote node (skipped on one node);
 /// - `crossover`: memory lazy expansion saves versus the first-use latency it adds.
 public struct FpstateAllocBenchmarks: BenchmarkSuite {
+    /// Measured on the reference machine kind (release build); see `--dry-run`.
+    public var estimatedSeconds: DurationEstimate? { DurationEstimate(quick: 1.2, full: 2) }
     public init() {}
     public let name = "fpstate-alloc"
     public let summary = "eager vs lazy per-vCPU register-state buffers: real allocation latency, resident memory, NUMA placement"

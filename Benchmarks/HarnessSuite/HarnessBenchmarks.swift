@@ -14,6 +14,8 @@ import Foundation
 /// - a 1,000-add chain amortised over 16 chains per region, the run-to-run
 ///   stability figure, checked against the slope.
 public struct HarnessBenchmarks: BenchmarkSuite {
+    /// Measured on the reference machine kind (release build); see `--dry-run`.
+    public var estimatedSeconds: DurationEstimate? { DurationEstimate(quick: 0.3, full: 1) }
     public init() {}
     public let name = "harness"
     public let summary = "timer floor, TSC step, dependent-add linearity and core-cycle estimate"

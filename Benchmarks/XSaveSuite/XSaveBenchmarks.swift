@@ -12,6 +12,8 @@ import Foundation
 /// - AMX: measured on a host with AMX after arch_prctl permission,
 ///   otherwise sizes from the model and a clearly labelled estimate.
 public struct XSaveBenchmarks: BenchmarkSuite {
+    /// Measured on the reference machine kind (release build); see `--dry-run`.
+    public var estimatedSeconds: DurationEstimate? { DurationEstimate(quick: 2.5, full: 15) }
     public init() {}
     public let name = "xsave"
     public let summary = "XSAVE image size growth (AVX, AVX-512, AMX) and XSAVE/XRSTOR cost on the host"

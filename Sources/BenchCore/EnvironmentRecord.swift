@@ -58,6 +58,9 @@ public struct EnvironmentRecord: Codable, Sendable {
     public var suites: [String: SuiteFileRecord] = [:]
     /// True once every selected suite finished and its files were written.
     public var complete: Bool = false
+    /// 1, 5 and 15 minute load averages when the record was made (empty
+    /// when the kernel does not say): a busy machine explains noisy timings.
+    public var loadAverage: [Double]? = EnvironmentRecord.loadAverage()
     /// The machine's speed state around each finished suite
     /// (`SpeedCalibration`); nil in records of tool versions without it.
     public var speedCalibration: [String: SpeedCalibrationRecord]? = [:]
@@ -80,6 +83,7 @@ public struct EnvironmentRecord: Codable, Sendable {
         case hostFingerprint = "host_fingerprint", buildConfiguration = "build_configuration"
         case cpuIdentity = "cpu_identity", kernelIdentity = "kernel_identity"
         case suitesSelected = "suites_selected", parameters, suites, complete
+        case loadAverage = "load_average"
         case speedCalibration = "speed_calibration"
     }
 
@@ -108,6 +112,13 @@ public struct EnvironmentRecord: Codable, Sendable {
                 read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor") ?? "unknown (no cpufreq)",
                 read("/sys/devices/system/cpu/smt/control") ?? "unknown",
                 Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    /// getloadavg(3): up to three load averages.
+    public static func loadAverage() -> [Double] {
+        var loads = [Double](repeating: 0, count: 3)
+        let n = getloadavg(&loads, 3)
+        return n > 0 ? Array(loads.prefix(Int(n))) : []
     }
 
     /// The running kernel's release string.

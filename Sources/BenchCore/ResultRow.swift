@@ -9,6 +9,12 @@ public enum FigureSource: String, Sendable, Codable, CaseIterable {
     case proxy
     /// Given by the user (a command-line value or a cost file).
     case input
+    /// A timed run of modelled work: real code and the real TSC, with
+    /// injected costs standing for work that cannot run here (e.g. a
+    /// simulated vm-exit loop whose exits are calibrated dependent adds).
+    /// The timing is real; what it stands for is only as good as the
+    /// injected costs.
+    case simulated
 }
 
 /// Whether a row holds a figure.

@@ -18,6 +18,8 @@ public struct RunOptions: Sendable {
     /// Suite parameters by name; each must be declared by a selected suite.
     public var parameters: [String: String] = [:]
     public var commandLine: [String] = CommandLine.arguments
+    /// `--filter`: benchmarks that run and rows that are kept; nil = all.
+    public var filter: BenchmarkFilter? = nil
     public init() {}
 }
 
@@ -62,9 +64,11 @@ public final class Runner {
         }
     }
 
-    public func run(_ suites: [BenchmarkSuite]) throws -> RunOutcome {
+    public func run(_ selected: [BenchmarkSuite]) throws -> RunOutcome {
+        let plan = options.filter?.plan(selected)
+        let suites = plan?.map(\.suite) ?? selected
         try Runner.checkHost()
-        try Runner.validate(parameters: options.parameters, for: suites)
+        try Runner.validate(parameters: options.parameters, for: selected)
         guard options.repetitions >= 1 else { throw BenchError.badInput("--repetitions must be at least 1") }
 
         if let cpu = options.cpu { try Affinity.pin(to: cpu) }  // a bad --cpu fails before any file exists
@@ -138,6 +142,7 @@ public final class Runner {
                         // Every repetition reruns the same experiment: same seed.
                         seed: options.seed, repetition: rep, progress: progress,
                         parameters: params, declared: suite.parameters)
+                    ctx.selectedBenchmarks = plan?.first { $0.suite.name == suite.name }.map { Set($0.benchmarks) }
                     var timer = ResultRow.timing(
                         suite.name, "_timer", metric: "empty_region",
                         TimingSamples(perOp: kernel.emptyRegion(samples: 1000)),
@@ -146,6 +151,7 @@ public final class Runner {
                     let calibrationStart = speed.measure()
                     var result = try suite.run(ctx)
                     let calibrationEnd = speed.measure()
+                    if let filter = options.filter { result.rows = result.rows.filter(filter.keeps) }
                     result.rows.insert(timer, at: 0)
                     result.rows.insert(contentsOf: SpeedCalibration.rows(
                         suite: suite.name, start: calibrationStart, end: calibrationEnd), at: 1)

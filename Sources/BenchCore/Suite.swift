@@ -38,6 +38,9 @@ public protocol BenchmarkSuite: Sendable {
     var summary: String { get }
     var benchmarks: [BenchmarkInfo] { get }
     var parameters: [SuiteParameter] { get }
+    /// Rough wall time of one repetition with default parameters, for
+    /// `--dry-run`; nil when the suite does not say.
+    var estimatedSeconds: DurationEstimate? { get }
     /// Runs once per repetition.  Calls `context.progress.step` between
     /// benchmarks (which throws `BenchError.interrupted` after SIGINT).
     func run(_ context: SuiteContext) throws -> SuiteResult
@@ -58,6 +61,8 @@ public final class SuiteContext: @unchecked Sendable {
     /// 1-based repetition index.
     public let repetition: Int
     public let progress: Progress
+    /// Benchmarks `--filter` selects (`isSelected(benchmark:)`); nil = all.
+    public internal(set) var selectedBenchmarks: Set<String>? = nil
     private let values: [String: String]
     private let declared: [SuiteParameter]
 

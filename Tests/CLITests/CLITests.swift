@@ -122,7 +122,7 @@ struct CLI {
     @Test func listAndEnv() throws {
         let list = try CLI.run(["list"])
         #expect(list.status == 0)
-        for s in ["harness", "xsave", "rdmsr-exit", "fpstate-alloc"] { #expect(list.stdout.contains("\(s):")) }
+        for s in ["harness", "xsave", "kvm", "rdmsr-exit", "fpstate-alloc"] { #expect(list.stdout.contains("\(s):")) }
         let env = try CLI.run(["env"])
         #expect(env.status == 0)
         #expect(env.stdout.contains("xcr0:") && env.stdout.contains("tsc:"))
@@ -160,7 +160,7 @@ struct CLI {
         }
         let speed = try #require(env.speedCalibration?["harness"])
         #expect((speed.startTicks ?? 0) > 0 && (speed.endTicks ?? 0) > 0)
-        #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("harness.samples.csv").path))
+        #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("harness.samples.csv.gz").path))
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir.appendingPathComponent("latest").path) == "t1")
         #expect(CLI.hiddenFiles(in: run).isEmpty)
     }
