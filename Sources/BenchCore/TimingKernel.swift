@@ -11,6 +11,9 @@ public protocol TickSource {
     func ticks() -> UInt64
     /// An id of the CPU the thread runs on; read outside timed regions.
     func cpuTag() -> UInt32
+    /// Context switches of the calling thread so far; read outside timed
+    /// regions, to find measurements during which the thread was switched out.
+    func contextSwitches() -> Int
 }
 
 /// The real tick source: `lfence; rdtsc; lfence` at each edge, RDTSCP's
@@ -34,6 +37,18 @@ public struct FencedTSC: TickSource {
             return aux
         }
         return UInt32(bitPattern: cx_current_cpu())
+    }
+
+    /// Voluntary + involuntary context switches of the calling thread
+    /// (getrusage with RUSAGE_THREAD, Linux value 1); 0 when unavailable.
+    public func contextSwitches() -> Int {
+        #if os(Linux)
+        var ru = rusage()
+        guard getrusage(__rusage_who_t(1), &ru) == 0 else { return 0 }
+        return ru.ru_nvcsw + ru.ru_nivcsw
+        #else
+        return 0
+        #endif
     }
 }
 
@@ -211,11 +226,15 @@ public struct TimingSamples: Sendable {
     /// The round each value of `perOp` was taken in, for measurements made
     /// in interleaved rounds (`TimingKernel.interleaved`); empty otherwise.
     public var rounds: [Int]
+    /// Slices of rounds discarded and retaken because the thread was
+    /// context-switched during them (`RoundPlan.preemptionRetries`).
+    public var preempted: Int
 
     public init(perOp: [Double], inner: Int = 1, shortRegions: [Double] = [], longRegions: [Double] = [],
-                migrationsDropped: Int = 0, rounds: [Int] = []) {
+                migrationsDropped: Int = 0, rounds: [Int] = [], preempted: Int = 0) {
         self.perOp = perOp; self.inner = inner; self.shortRegions = shortRegions
         self.longRegions = longRegions; self.migrationsDropped = migrationsDropped; self.rounds = rounds
+        self.preempted = preempted
     }
 
     /// Summary of `perOp`; nil when every sample migrated.

@@ -5,13 +5,14 @@ import Testing
 /// A tick source on a virtual clock: each edge read costs `edgeTicks`, a
 /// CPU-id read `cpuTagTicks` (it must stay outside every region), a body
 /// advances the clock by what it says it costs, and the CPU id comes from a
-/// script (0 when the script is empty).  Every figure the kernel computes
-/// from it is known exactly.
+/// script (0 when the script is empty), as does the context-switch count.
+/// Every figure the kernel computes from it is known exactly.
 final class VirtualClock: TickSource {
     var now: UInt64 = 1_000
     let edgeTicks: UInt64
     let cpuTagTicks: UInt64 = 10_000
     var cpus: [UInt32]
+    var switches: [Int] = []
     private(set) var reads = 0
 
     init(edgeTicks: UInt64 = 50, cpus: [UInt32] = []) { self.edgeTicks = edgeTicks; self.cpus = cpus }
@@ -27,6 +28,8 @@ final class VirtualClock: TickSource {
         now += cpuTagTicks
         return cpus.isEmpty ? 0 : cpus.removeFirst()
     }
+
+    func contextSwitches() -> Int { switches.isEmpty ? 0 : switches.removeFirst() }
 
     /// A body of `perOp` ticks per operation.
     func body(perOp: UInt64) -> (Int) -> Void { { n in self.now += perOp * UInt64(n) } }

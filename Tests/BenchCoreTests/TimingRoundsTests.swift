@@ -7,9 +7,9 @@ import Testing
     @Test func samplesAreSplitOverRoundsAndMergedInOrder() {
         let clock = VirtualClock(edgeTicks: 50)
         var log: [String] = []
-        let a = TimedCase.differenced(inner: 4, before: { log.append("a<") }, after: { log.append("a>") },
+        let a = TimedCase.differenced(inner: 4, before: { log.append("a<\($0)") }, after: { log.append("a>\($0)") },
                                       clock.body(perOp: 3))
-        let b = TimedCase.events(floor: 50, before: { log.append("b<") }, after: { log.append("b>") }) { i in
+        let b = TimedCase.events(floor: 50, before: { log.append("b<\($0)") }, after: { log.append("b>\($0)") }) { i in
             clock.now += 100
         }
         var steps: [Int] = []
@@ -18,7 +18,7 @@ import Testing
         }
         #expect(steps == [0, 1, 2])
         // 7 samples over 3 rounds: 3, 2, 2; the order rotates every round.
-        #expect(log == ["a<", "a>", "b<", "b>",  "b<", "b>", "a<", "a>",  "a<", "a>", "b<", "b>"])
+        #expect(log == ["a<0", "a>0", "b<0", "b>0",  "b<1", "b>1", "a<1", "a>1",  "a<2", "a>2", "b<2", "b>2"])
         #expect(m[0].perOp == Array(repeating: 3, count: 7) && m[0].inner == 4)
         #expect(m[0].rounds == [0, 0, 0, 1, 1, 2, 2])
         #expect(m[0].shortRegions.count == 7 && m[0].longRegions.count == 7)
@@ -52,6 +52,7 @@ import Testing
         final class StoppedClock: TickSource {
             func ticks() -> UInt64 { 7 }
             func cpuTag() -> UInt32 { 0 }
+            func contextSwitches() -> Int { 0 }
         }
         var calls = 0
         let c = TimedCase.events(floor: 0) { _ in calls += 1 }
@@ -71,5 +72,28 @@ import Testing
             }
         }
         #expect(events == 4)
+    }
+
+    @Test func preemptedSlicesAreRetakenThenDropped() {
+        // Context-switch counts read around each slice: round 0 is clean,
+        // round 1 is switched out once and retaken, round 2 every time.
+        let clock = VirtualClock(edgeTicks: 50)
+        clock.switches = [5, 5,  5, 6, 6, 6,  6, 7, 7, 8, 8, 9]
+        var windows: [Int] = []
+        let c = TimedCase.differenced(inner: 2, before: { windows.append($0) }, clock.body(perOp: 4))
+        let m = ClockedKernel(clock: clock).interleaved([c], plan: RoundPlan(rounds: 3, samples: 3, preemptionRetries: 2)) { _ in }
+        #expect(m[0].perOp == [4, 4])
+        #expect(m[0].rounds == [0, 1])
+        #expect(m[0].preempted == 1 + 3)
+        #expect(windows == [0, 1, 1, 2, 2, 2])  // `before` again for every retake
+    }
+
+    @Test func alignedRoundsKeepRoundsEveryCaseHas() {
+        let a = TimingSamples(perOp: [10, 11, 12, 13], rounds: [0, 1, 2, 3])
+        let b = TimingSamples(perOp: [20, 22, 23], rounds: [0, 2, 3])
+        let (rounds, values) = TimingSamples.alignedRounds([a, b])
+        #expect(rounds == [0, 2, 3])
+        #expect(values == [[10, 12, 13], [20, 22, 23]])
+        #expect(TimingSamples.alignedRounds([]).rounds.isEmpty)
     }
 }
