@@ -19,12 +19,13 @@ import Foundation
 /// paired differences.  Plans, the break-even formula and the injected fleet
 /// are computed without timing (`model`).
 public struct RdmsrExitBenchmarks: BenchmarkSuite {
-    /// Exit costs measured on this host (e.g. by the `kvm` suite), in core
-    /// cycles; they become the cost table's defaults, the model constants
-    /// stay as fallback and both are reported.  Empty by default.
-    public let measuredExitCosts: @Sendable () -> [ExitCostItem: MeasuredExitCost]
+    /// Exit costs measured on this host (e.g. through /dev/kvm by the `kvm`
+    /// suite's measurement), in core cycles; they become the cost table's
+    /// defaults, the model constants stay as fallback and both are
+    /// reported.  Empty by default.  Called once per run of the suite.
+    public let measuredExitCosts: @Sendable (SuiteContext) throws -> [ExitCostItem: MeasuredExitCost]
 
-    public init(measuredExitCosts: @escaping @Sendable () -> [ExitCostItem: MeasuredExitCost] = { [:] }) {
+    public init(measuredExitCosts: @escaping @Sendable (SuiteContext) throws -> [ExitCostItem: MeasuredExitCost] = { _ in [:] }) {
         self.measuredExitCosts = measuredExitCosts
     }
 
@@ -57,7 +58,7 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
     public static let fidelityAbsoluteTolerance = 3.0
 
     public func run(_ ctx: SuiteContext) throws -> SuiteResult {
-        let cfg = try RdmsrExitConfig(ctx, measured: measuredExitCosts())
+        let cfg = try RdmsrExitConfig(ctx, measured: measuredExitCosts(ctx))
         let faultFraction = try SlowdownKnob.fraction(suite: name, benchmark: "loop-fidelity")
         var out = Output(suite: name)
         let K = cfg.exits

@@ -58,6 +58,12 @@ public struct EnvironmentRecord: Codable, Sendable {
     public var suites: [String: SuiteFileRecord] = [:]
     /// True once every selected suite finished and its files were written.
     public var complete: Bool = false
+    /// The KVM implementation behind /dev/kvm (kvm_intel, kvm_amd, kvm_pvm,
+    /// several joined by "+", or "none") and whether in-guest figures are
+    /// hardware exit costs; `kvm_platform_note` says why.
+    public var kvmPlatform: String? = nil
+    public var kvmHardwareFigures: Bool? = nil
+    public var kvmPlatformNote: String? = nil
     /// 1, 5 and 15 minute load averages when the record was made (empty
     /// when the kernel does not say): a busy machine explains noisy timings.
     public var loadAverage: [Double]? = EnvironmentRecord.loadAverage()
@@ -83,6 +89,8 @@ public struct EnvironmentRecord: Codable, Sendable {
         case hostFingerprint = "host_fingerprint", buildConfiguration = "build_configuration"
         case cpuIdentity = "cpu_identity", kernelIdentity = "kernel_identity"
         case suitesSelected = "suites_selected", parameters, suites, complete
+        case kvmPlatform = "kvm_platform", kvmHardwareFigures = "kvm_hardware_figures"
+        case kvmPlatformNote = "kvm_platform_note"
         case loadAverage = "load_average"
         case speedCalibration = "speed_calibration"
     }

@@ -126,6 +126,10 @@ public final class Runner {
                 hostFingerprint: EnvironmentRecord.fingerprint(cpu: host, onlineCPUs: facts.onlineCPUs),
                 cpuIdentity: host.identity, kernelIdentity: EnvironmentRecord.kernelRelease(),
                 suitesSelected: suites.map(\.name), parameters: options.parameters)
+            let kvm = KVMPlatform.detect(host: host)
+            record.kvmPlatform = kvm.name
+            record.kvmHardwareFigures = kvm.hardwareFigures
+            record.kvmPlatformNote = kvm.description
             // Written first with `complete: false`, then again after every
             // suite: an interrupted run says which suites finished.
             try record.write(to: dir)

@@ -77,3 +77,29 @@ struct KvmSuiteTests {
         #expect(map == ["exits": 1000, "io_exits": 1008])
     }
 }
+
+struct KVMExitCyclesTests {
+    func cost(_ p: GuestProgram, _ ticks: [Double], failure: String? = nil) -> KVMExitCost {
+        var c = KVMExitCost(program: p)
+        c.guestPerExit = TimingSamples(perOp: ticks, inner: 32)
+        c.failure = failure
+        return c
+    }
+
+    @Test func mediansAreConvertedToCoreCycles() throws {
+        let platform = KVMPlatform(modules: ["kvm_intel"], underHypervisor: false)
+        let m = try #require(KVMExitCycles.from([cost(.cpuid, [900, 1000, 1100]), cost(.outb, [4000, 4200, 4400])],
+                                                platform: platform, ticksPerCoreCycle: 0.5))
+        #expect(m.cpuidExit == 2000)
+        #expect(m.userExit == 8400)
+        #expect(m.platform.hardwareFigures)
+        #expect(m.origin.contains("kvm_intel"))
+    }
+
+    @Test func aFailedKindGivesNoFigures() {
+        let platform = KVMPlatform(modules: ["kvm_amd"], underHypervisor: false)
+        #expect(KVMExitCycles.from([cost(.cpuid, [1000]), cost(.outb, [], failure: "watchdog")],
+                                   platform: platform, ticksPerCoreCycle: 1) == nil)
+        #expect(KVMExitCycles.from([cost(.cpuid, [1000])], platform: platform, ticksPerCoreCycle: 1) == nil)
+    }
+}

@@ -1,4 +1,3 @@
-import BenchCore
 import Foundation
 
 /// Which KVM implementation backs /dev/kvm, and whether times measured
@@ -27,7 +26,7 @@ public struct KVMPlatform: Sendable, Equatable {
         return KVMPlatform(modules: names.filter { $0.hasPrefix("kvm_") }, underHypervisor: host.features.hypervisor)
     }
 
-    static let hardwareModules: Set<String> = ["kvm_intel", "kvm_amd"]
+    public static let hardwareModules: Set<String> = ["kvm_intel", "kvm_amd"]
 
     /// The implementation's name: one module, "none", or several joined by "+"
     /// (then which one /dev/kvm uses is not known).
