@@ -81,6 +81,7 @@ public enum Comparison {
             }
             warnings.append("suite parameters differ: baseline \(text(b.info.parameters)), current \(text(c.info.parameters))")
         }
+        warnings += SpeedStates.warnings(baseline: b.rows, current: c.rows)
         if b.info.swiftVersion != c.info.swiftVersion {
             warnings.append("toolchains differ: baseline Swift \(b.info.swiftVersion ?? "?"), current Swift \(c.info.swiftVersion ?? "?")")
         }

@@ -67,6 +67,9 @@ public struct EnvironmentRecord: Codable, Sendable {
     /// 1, 5 and 15 minute load averages when the record was made (empty
     /// when the kernel does not say): a busy machine explains noisy timings.
     public var loadAverage: [Double]? = EnvironmentRecord.loadAverage()
+    /// The machine's speed state around each finished suite
+    /// (`SpeedCalibration`); nil in records of tool versions without it.
+    public var speedCalibration: [String: SpeedCalibrationRecord]? = [:]
 
     public static let fileName = "environment.json"
 
@@ -89,6 +92,7 @@ public struct EnvironmentRecord: Codable, Sendable {
         case kvmPlatform = "kvm_platform", kvmHardwareFigures = "kvm_hardware_figures"
         case kvmPlatformNote = "kvm_platform_note"
         case loadAverage = "load_average"
+        case speedCalibration = "speed_calibration"
     }
 
     public func write(to dir: URL) throws {

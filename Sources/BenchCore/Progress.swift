@@ -78,5 +78,13 @@ public enum Interrupt {
         }
         signal(SIGINT, handler)
         signal(SIGTERM, handler)
+        // A blocked mask is inherited across exec: a process started from a
+        // thread that blocks them (a Dispatch worker, a test runner) would
+        // keep SIGINT and SIGTERM pending and never stop.
+        var wanted = sigset_t()
+        sigemptyset(&wanted)
+        sigaddset(&wanted, SIGINT)
+        sigaddset(&wanted, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &wanted, nil)
     }
 }

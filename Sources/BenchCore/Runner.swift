@@ -102,6 +102,8 @@ public final class Runner {
             let tsc = TSCFrequency.determine(cpu: host, calibrationSeconds: options.quick ? 0.05 : 0.2)
             let empty = Summary(kernel.emptyRegion(samples: 2000)).median
             let ticksPerCycle = Runner.ticksPerCoreCycle(kernel)
+            let speed = SpeedCalibration(kernel: kernel)
+            var speedStates: [(suite: String, start: Double?, end: Double?)] = []
 
             var record = EnvironmentRecord(
                 schemaVersion: ReportSchema.version, runId: runId, toolVersion: ToolVersion.current,
@@ -150,9 +152,15 @@ public final class Runner {
                         TimingSamples(perOp: kernel.emptyRegion(samples: 1000)),
                         note: "lfence;rdtsc;lfence x2 with nothing between; cancelled by differencing, not subtracted")
                     timer.gate = .info  // a property of the machine, quantised to the TSC step
+                    let calibrationStart = speed.measure()
                     var result = try suite.run(ctx)
+                    let calibrationEnd = speed.measure()
                     if let filter = options.filter { result.rows = result.rows.filter(filter.keeps) }
                     result.rows.insert(timer, at: 0)
+                    result.rows.insert(contentsOf: SpeedCalibration.rows(
+                        suite: suite.name, start: calibrationStart, end: calibrationEnd), at: 1)
+                    speedStates.append((options.repetitions > 1 ? "\(suite.name) rep \(rep)" : suite.name,
+                                        calibrationStart.summary?.median, calibrationEnd.summary?.median))
                     for i in result.rows.indices { result.rows[i].repetition = rep }
                     rows += result.rows
                     highlights = result.highlights
@@ -160,6 +168,9 @@ public final class Runner {
                 progress.clear()
                 let report = SuiteReport(suite: suite.name, rows: rows, environment: record)
                 for r in reporters { files += try r.write(report, to: dir) }
+                record.speedCalibration?[suite.name] = SpeedCalibrationRecord(
+                    startTicks: speedStates[speedStates.count - options.repetitions].start,
+                    endTicks: speedStates[speedStates.count - 1].end)
                 record.suites[suite.name] = try Runner.fileRecord(
                     dir.appendingPathComponent("\(suite.name).csv"), rows: rows.count)
                 record.complete = suite.name == suites.last?.name
@@ -167,6 +178,10 @@ public final class Runner {
                 finished.append(suite.name)
                 failedChecks += ConsoleReport.failedChecks(rows)
                 ConsoleReport.print(report, highlights: highlights)
+            }
+            // Against the fastest state of the whole run, so said at its end.
+            for state in speedStates {
+                notes += SpeedCalibration.warnings(suite: state.suite, start: state.start, end: state.end, best: speed.best)
             }
             env = record
         } catch {

@@ -1,12 +1,14 @@
 """Plots of the `harness` suite (called by tools/plot.py).
 
-harness-timer.png      the timer floor: quantiles (p5 ... p99) of the empty
-                       fenced region timed from Swift and from C, one line
-                       per repetition, in TSC ticks and nanoseconds; the
-                       grid the values fall on and the TSC read step stated.
+harness-timer.png      the timer floor: quantiles (p5 ... p99) of the bare
+                       fenced pair and of the timing kernel's region around
+                       an empty closure, one line per repetition, in TSC
+                       ticks and nanoseconds; the grid the values fall on and
+                       the TSC read step stated.
 harness-add-chain.png  dependent-add chains: region ticks versus chain
                        length (medians, every repetition) with the
-                       least-squares fit line the suite reported.
+                       least-squares fit line the suite reported (fitted
+                       to the means within the Tukey fences).
 """
 from __future__ import annotations
 
@@ -59,11 +61,11 @@ def plot_timer(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | None:
     timer = _ok(rows, "timer", "empty_region")
     if not timer:
         return None
-    palette = {"swift": "tab:blue", "c": "tab:orange"}
-    names = {"swift": "timed from Swift", "c": "timed inside C"}
+    palette = {"swift": "tab:blue", "kernel": "tab:orange"}
+    names = {"swift": "bare fenced pair", "kernel": "kernel region, empty closure"}
     fig, ax = plt.subplots(figsize=(9, 4.8))
     seen: list[float] = []
-    for origin in ("swift", "c"):
+    for origin in ("swift", "kernel"):
         reps = sorted((r for r in timer if _param(r, "from") == origin), key=lambda r: int(r["repetition"]))
         for i, r in enumerate(reps):
             points = [(q, _num(r.get(col))) for col, q in QUANTILES if _num(r.get(col)) is not None]
@@ -96,7 +98,7 @@ def plot_timer(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | None:
     pad = max(grid or 1.0, 0.15 * (hi - lo))
     ax.set_ylim(max(0, lo - pad), hi + pad)
     ax.grid(True, axis="y", alpha=0.3)
-    ax.set_title("Timer floor: lfence;rdtsc;lfence pair with nothing between")
+    ax.set_title("Timer floor: lfence;rdtsc;lfence pairs, bare and around an empty closure")
     ax.legend(loc="upper left", bbox_to_anchor=(1.12, 1), fontsize="small")
     if lines:
         fig.text(0.01, 0.01, "\n".join(lines), fontsize=8, color="0.3", va="bottom")
