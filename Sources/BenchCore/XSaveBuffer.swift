@@ -1,13 +1,12 @@
-import CXState
 import Foundation
 
 /// A 64-byte aligned XSAVE area: the buffer the XSAVE family writes and
 /// XRSTOR reads.  Owns its memory.
 ///
-/// Every instruction method has the same precondition as the instruction:
-/// the caller has checked `CPUDescription.unavailableReason(_:)` and that the
-/// buffer is large enough for the mask (`XSaveLayout.standardSize(for:)` or
-/// `compactedSize(for:)`).
+/// The instructions themselves are in CXState (cx_xsave.h); whoever runs
+/// one on `base` has checked `CPUDescription.unavailableReason(_:)` and that
+/// the buffer is large enough for the mask (`XSaveLayout.standardSize(for:)`
+/// or `compactedSize(for:)`).
 public final class XSaveBuffer {
     /// Usable size in bytes.
     public let size: Int
@@ -37,14 +36,8 @@ public final class XSaveBuffer {
     /// Fills the whole area with `byte`.
     public func fill(_ byte: UInt8 = XSaveBuffer.sentinel) { memset(base, Int32(byte), size) }
 
-    /// Zeroes the 64-byte XSAVE header (bytes 512..<576), as XRSTOR requires
-    /// of a buffer that was never written by XSAVE.
-    public func clearHeader() { memset(base + 512, 0, 64) }
-
     /// XSTATE_BV (header bytes 0-7): components not in their init state when saved.
     public var xstateBV: UInt64 { base.load(fromByteOffset: 512, as: UInt64.self) }
-    /// XCOMP_BV (header bytes 8-15): bit 63 set for the compacted format.
-    public var xcompBV: UInt64 { base.load(fromByteOffset: 520, as: UInt64.self) }
 
     /// Bytes that differ from `byte` (after `fill(byte)` and one save: the
     /// bytes the save wrote, give or take bytes it wrote with `byte` itself).
@@ -61,22 +54,5 @@ public final class XSaveBuffer {
         var i = size
         while i > 0 && p[i - 1] == byte { i -= 1 }
         return i
-    }
-
-    /// Runs one XSAVE-family save or XRSTOR on this buffer with `mask`.
-    @inline(__always)
-    public func execute(_ instruction: XSaveInstruction, mask: UInt64) {
-        switch instruction {
-        case .xsave: cx_xsave(base, mask)
-        case .xsaveopt: cx_xsaveopt(base, mask)
-        case .xsavec: cx_xsavec(base, mask)
-        case .xrstor, .xrstorCompacted: cx_xrstor(base, mask)
-        }
-    }
-
-    /// Copies `count` bytes from another buffer.
-    public func copy(from other: XSaveBuffer, count: Int) {
-        precondition(count <= size && count <= other.size)
-        memcpy(base, other.base, count)
     }
 }

@@ -3,7 +3,7 @@
  * state (XSAVE components 17 XTILECFG and 18 XTILEDATA) into a known
  * configuration before timing XSAVE/XRSTOR with tile data.
  *
- * Like cxstate.h, every function is `static inline` raw-mnemonic assembly:
+ * Like the rest of the layer (cx_platform.h), every function is `static inline` raw-mnemonic assembly:
  * nothing here needs -mamx-tile to assemble, and nothing here may run
  * unless all of the following hold (the caller checks, in this order):
  *   1. CPUID.(7,0):EDX.AMX-TILE[bit 24] is set;
@@ -18,7 +18,7 @@
 #ifndef CX_AMX_H
 #define CX_AMX_H
 
-#include <stdint.h>
+#include "cx_platform.h"
 
 /** XSAVE component number of AMX tile data: the arch_prctl feature number. */
 enum { CX_XFEATURE_XTILEDATA = 18 };
@@ -55,7 +55,7 @@ static inline void cx_amx_config_full(cx_amx_tilecfg *cfg) {
 /** LDTILECFG: configures the tiles (XTILECFG leaves its init state).
  *  Preconditions: see the file comment; `cfg` 64-byte aligned and valid. */
 static inline void cx_amx_ldtilecfg(const cx_amx_tilecfg *cfg) {
-#if defined(__x86_64__)
+#if CX_X86_64
     __asm__ __volatile__("ldtilecfg (%0)" :: "r"(cfg) : "memory");
 #else
     (void)cfg;
@@ -65,7 +65,7 @@ static inline void cx_amx_ldtilecfg(const cx_amx_tilecfg *cfg) {
 /** TILEZERO on tmm0..tmm7.  Preconditions: see the file comment, and tiles
  *  configured by cx_amx_ldtilecfg. */
 static inline void cx_amx_tilezero_all(void) {
-#if defined(__x86_64__)
+#if CX_X86_64
     __asm__ __volatile__(
         "tilezero %%tmm0\n\ttilezero %%tmm1\n\ttilezero %%tmm2\n\ttilezero %%tmm3\n\t"
         "tilezero %%tmm4\n\ttilezero %%tmm5\n\ttilezero %%tmm6\n\ttilezero %%tmm7" ::: "memory");
@@ -80,7 +80,7 @@ static inline void cx_amx_tilezero_all(void) {
  * configured by cx_amx_ldtilecfg, `src` readable for 8 KiB.
  */
 static inline void cx_amx_tileload_all(const void *src) {
-#if defined(__x86_64__)
+#if CX_X86_64
     const char *b = (const char *)src;
     const uint64_t stride = CX_AMX_TILE_COLSB;
     __asm__ __volatile__(
@@ -102,7 +102,7 @@ static inline void cx_amx_tileload_all(const void *src) {
  *  later context switches no longer save 8 KiB for this thread.
  *  Preconditions: see the file comment. */
 static inline void cx_amx_tilerelease(void) {
-#if defined(__x86_64__)
+#if CX_X86_64
     __asm__ __volatile__("tilerelease" ::: "memory");
 #endif
 }

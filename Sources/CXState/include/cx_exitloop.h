@@ -9,14 +9,14 @@
  * take ~100 cycles together, not 200).  The value of `acc` is meaningless;
  * it only carries the dependency and keeps the work from being removed.
  *
- * Same conventions as cxstate.h: static inline, raw mnemonics, stubs on
+ * Same conventions as the rest of the layer (cx_platform.h): static inline, raw mnemonics, stubs on
  * hosts other than x86-64, and every instruction beyond baseline x86-64
  * gated by the caller on its CPUID bit.
  */
 #ifndef CX_EXITLOOP_H
 #define CX_EXITLOOP_H
 
-#include <stdint.h>
+#include "cx_platform.h"
 
 /**
  * `n` dependent 64-bit ADDs on `acc` (one core cycle each on every x86 core
@@ -31,18 +31,18 @@
  * n = 0 costs four predictable branches.
  */
 static inline uint64_t cx_exit_adds(uint64_t acc, uint64_t n) {
-#if defined(__x86_64__)
+#if CX_X86_64
     __asm__ __volatile__(
         "cmp $8, %1\n\t"
-        "jb 2f\n\t"
+        "jb 2f\n\t"          /* fewer than 8: only the remainder */
         "1:\n\t"
         ".rept 8\n\t"
-        "add $1, %0\n\t"
+        "add $1, %0\n\t"     /* each add reads the previous one's result */
         ".endr\n\t"
-        "sub $8, %1\n\t"
+        "sub $8, %1\n\t"     /* 8 adds done: the counter's own, faster chain */
         "cmp $8, %1\n\t"
         "jae 1b\n\t"
-        "2:\n\t"
+        "2:\n\t"             /* n mod 8 left: bits 2, 1, 0 of the counter */
         "test $4, %1\n\t"
         "jz 3f\n\t"
         "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
@@ -69,7 +69,7 @@ static inline uint64_t cx_exit_adds(uint64_t acc, uint64_t n) {
  * Precondition: CPUID.(7,0):ECX.RDPID[bit 22].
  */
 static inline uint64_t cx_exit_proxy_rdpid(uint64_t acc) {
-#if defined(__x86_64__)
+#if CX_X86_64
     uint64_t v;
     __asm__ __volatile__("rdpid %0" : "=r"(v));
     return acc + v;
@@ -85,7 +85,7 @@ static inline uint64_t cx_exit_proxy_rdpid(uint64_t acc) {
  * Precondition: CPUID.80000001H:EDX.RDTSCP[bit 27].
  */
 static inline uint64_t cx_exit_proxy_rdtscp(uint64_t acc) {
-#if defined(__x86_64__)
+#if CX_X86_64
     uint32_t lo, hi, c;
     __asm__ __volatile__("rdtscp" : "=a"(lo), "=d"(hi), "=c"(c));
     (void)lo; (void)hi;
@@ -113,19 +113,19 @@ static inline uint64_t cx_exit_proxy_rdtscp(uint64_t acc) {
  * Precondition: CPUID.1:ECX.OSXSAVE[bit 27] and `mask` a subset of XCR0.
  */
 static inline uint64_t cx_exit_fpu_swap(uint64_t acc, void *guest, void *host, uint64_t mask) {
-#if defined(__x86_64__)
+#if CX_X86_64
     __asm__ __volatile__(
         "mov %[acc], %%rax\n\t"
-        "and $0, %%rax\n\t"
-        "or %[lo], %%rax\n\t"
-        "mov %[hi], %%rdx\n\t"
-        "xsave64 (%[g])\n\t"
-        "xrstor64 (%[h])\n\t"
-        "xsave64 (%[h])\n\t"
-        "xrstor64 (%[g])\n\t"
-        "mov 512(%[g]), %%rax\n\t"
-        "and $0, %%rax\n\t"
-        "add %%rax, %[acc]"
+        "and $0, %%rax\n\t"          /* 0, but only once acc is ready */
+        "or %[lo], %%rax\n\t"        /* EAX = mask low half, after acc */
+        "mov %[hi], %%rdx\n\t"       /* EDX = mask high half */
+        "xsave64 (%[g])\n\t"         /* guest registers out */
+        "xrstor64 (%[h])\n\t"        /* host registers in */
+        "xsave64 (%[h])\n\t"         /* host registers out (next KVM_RUN) */
+        "xrstor64 (%[g])\n\t"        /* guest registers back */
+        "mov 512(%[g]), %%rax\n\t"   /* XSTATE_BV the first save wrote */
+        "and $0, %%rax\n\t"          /* 0, but only once that save is done */
+        "add %%rax, %[acc]"            /* acc unchanged, now after the swap */
         : [acc] "+r"(acc)
         : [g] "r"(guest), [h] "r"(host), [lo] "r"(mask & 0xffffffffu), [hi] "r"(mask >> 32)
         : "rax", "rdx", "cc", "memory",

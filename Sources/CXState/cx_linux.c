@@ -1,11 +1,12 @@
-/* The few system calls the instruction layer needs; glibc exposes them
- * only under _GNU_SOURCE, which Swift's Glibc import does not define. */
+/* The few system calls the instruction layer needs (cx_linux.h); glibc
+ * exposes them only under _GNU_SOURCE, which Swift's Glibc import does not
+ * define, so it is defined here, before any system header. */
 #define _GNU_SOURCE
-#include "cxstate.h"
+#include "cx_linux.h"
 
 #include <errno.h>
 
-#if defined(__linux__)
+#if CX_LINUX
 #include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
