@@ -55,10 +55,10 @@ public struct CPUIDEntry: Equatable, Sendable {
 /// KVM_CAP_XSAVE2 should report.  Pure: tests feed it recorded CPUs.
 public struct AMXGuestPlan: Sendable {
     /// XSAVE components 17 (XTILECFG) and 18 (XTILEDATA).
-    public static let tileMask: UInt64 = 0x60000
+    public static let tileMask: UInt64 = XSaveMask.amxTiles.rawValue
     /// IA32_XFD, and the value that arms it for tile data.
     public static let xfdMSR: UInt32 = 0x1C4
-    public static let xfdTileData: UInt64 = 1 << 18
+    public static let xfdTileData: UInt64 = XSaveMask.xtiledata.rawValue
 
     /// CPUID leaf 7 EDX bits: AMX-BF16 (22), AMX-TILE (24), AMX-INT8 (25).
     static let leaf7AMXBits: UInt32 = 1 << 22 | 1 << 24 | 1 << 25
@@ -68,7 +68,7 @@ public struct AMXGuestPlan: Sendable {
         var r: [String] = []
         if !cpu.features.amxTile { r.append("CPU has no AMX-TILE (CPUID.(7,0):EDX[24] clear)") }
         if !cpu.features.xfd { r.append("CPU has no XFD (CPUID.(0xD,1):EAX[4] clear)") }
-        if cpu.features.amxTile && !cpu.osEnabled(tileMask) {
+        if cpu.features.amxTile && !cpu.osEnabled(.amxTiles) {
             r.append("OS has not enabled tile state (XCR0 bits 17-18 clear)")
         }
         return r

@@ -1,3 +1,5 @@
+import BenchCore
+
 /// How KVM handles the guest's IA32_XFD (MSR 0x1C4).
 public enum XFDPolicy: String, CaseIterable, Sendable {
     /// No XFD at all (the guest is not offered it): the baseline.
@@ -75,7 +77,7 @@ public enum GuestKind: String, CaseIterable, Sendable {
 /// used both by the plan builder (ahead of the timed loop) and by the tests.
 public struct XFDPolicyState: Sendable, Equatable {
     /// XFD bit 18, XTILEDATA: what a guest sets to disable AMX for a task.
-    public static let xtileDataMask: UInt64 = 1 << 18
+    public static let xtileDataMask: UInt64 = XSaveMask.xtiledata.rawValue
 
     /// MSR accesses KVM makes for IA32_XFD_ERR on one #NM exit.
     public struct XFDErrWork: Sendable, Equatable {

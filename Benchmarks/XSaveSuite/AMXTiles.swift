@@ -23,7 +23,7 @@ public enum AMXGate {
         guard cpu.features.amxTile else {
             return .skip("CPU has no AMX-TILE (CPUID.(7,0):EDX[24] clear)")
         }
-        guard cpu.osEnabled(0x60000) else {
+        guard cpu.osEnabled(.amxTiles) else {
             return .skip("OS has not enabled AMX tile state (XCR0 bits 17-18 clear; XCR0 \(hex(cpu.xcr0 ?? 0)))")
         }
         return .run

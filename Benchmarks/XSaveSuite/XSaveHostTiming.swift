@@ -94,7 +94,7 @@ struct XSaveHostTiming {
                 prepared[i].pooled.migrationsDropped += m.migrationsDropped
                 prepared[i].pooled.inner = p.inner
                 prepared[i].loopBV = workspace.workXStateBV(p.c.op)
-                if p.c.mask & 0x200 != 0 { workspace.restorePKRU() }
+                if XSaveMask(rawValue: p.c.mask).contains(.pkru) { workspace.restorePKRU() }
             }
         }
 
@@ -126,7 +126,7 @@ struct XSaveHostTiming {
         let p = params(c)
         let d = XSaveTimingPlan.dirtying(for: c.mask, cpu: host, amxPermitted: amxPermitted)
         let prep = workspace.preparation(c.state, mask: c.mask, dirty: d, tiles: d.tiles ? tiles : nil)
-        defer { if c.mask & 0x200 != 0 { workspace.restorePKRU() } }
+        defer { if XSaveMask(rawValue: c.mask).contains(.pkru) { workspace.restorePKRU() } }
         var rows: [ResultRow] = []
         if c.op.isSave, let instruction = c.op.instructions.first {
             // Twice: a figure gated exactly must come out the same every time.

@@ -28,7 +28,7 @@ public struct StatePreparation {
         case .dirty:
             // A clean case may have left PKRU at 0 (its init value); bring
             // back the process's own value rather than writing one with WRPKRU.
-            if dirty.pkru, let p = pkruImage { cx_xrstor(p, 0x200) }
+            if dirty.pkru, let p = pkruImage { cx_xrstor(p, XSaveMask.pkru.rawValue) }
             if dirty.avx512 { cx_dirty_avx512() } else if dirty.avx { cx_dirty_avx() } else if dirty.sse { cx_dirty_sse() }
             if dirty.tiles, let t = tiles { t.load() }
         }
@@ -72,8 +72,8 @@ public final class XSaveWorkspace {
         // whenever SSE or AVX is requested, even with XSTATE_BV clear; 0
         // would unmask every floating-point exception.
         z.base.storeBytes(of: UInt32(0x1F80), toByteOffset: 24, as: UInt32.self)
-        if xcr0 & 0x200 != 0, let k = XSaveBuffer(size: size, alignment: XSaveWorkspace.page) {
-            cx_xsave(k.base, 0x200)
+        if XSaveMask(rawValue: xcr0).contains(.pkru), let k = XSaveBuffer(size: size, alignment: XSaveWorkspace.page) {
+            cx_xsave(k.base, XSaveMask.pkru.rawValue)
             pkruImage = k
         } else {
             pkruImage = nil
@@ -90,7 +90,7 @@ public final class XSaveWorkspace {
     /// Puts PKRU back to the value the process started with (a clean case
     /// leaves it at 0).  Call after every case whose mask includes PKRU.
     public func restorePKRU() {
-        if let k = pkruImage { cx_xrstor(k.base, 0x200) }
+        if let k = pkruImage { cx_xrstor(k.base, XSaveMask.pkru.rawValue) }
     }
 
     /// What one save wrote into a sentinel-filled buffer.

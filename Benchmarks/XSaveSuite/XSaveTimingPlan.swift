@@ -60,7 +60,12 @@ public enum XSaveTimingPlan {
         /// Component bits the preparation makes non-init (ZMM writes also
         /// dirty the XMM and YMM-upper parts, components 1 and 2).
         public var mask: UInt64 {
-            (sse ? 0x2 : 0) | (avx ? 0x6 : 0) | (avx512 ? 0xE6 : 0) | (tiles ? 0x60000 : 0)
+            var m: XSaveMask = []
+            if sse { m.insert(.sse) }
+            if avx { m.formUnion(.avxState) }
+            if avx512 { m.formUnion(.avx512State) }
+            if tiles { m.formUnion(.amxTiles) }
+            return m.rawValue
         }
     }
 
@@ -69,11 +74,12 @@ public enum XSaveTimingPlan {
     /// which Linux sets non-init (0x55555554), restored before every region.
     public static func dirtying(for mask: UInt64, cpu: CPUDescription, amxPermitted: Bool) -> Dirtying {
         var d = Dirtying()
-        d.sse = mask & 0x2 != 0
-        d.avx = mask & 0x4 != 0 && cpu.avxUsable
-        d.avx512 = mask & 0xE0 == 0xE0 && cpu.avx512Usable
-        d.pkru = mask & 0x200 != 0
-        d.tiles = mask & 0x60000 == 0x60000 && amxPermitted
+        let m = XSaveMask(rawValue: mask)
+        d.sse = m.contains(.sse)
+        d.avx = m.contains(.avx) && cpu.avxUsable
+        d.avx512 = m.contains(.avx512) && cpu.avx512Usable
+        d.pkru = m.contains(.pkru)
+        d.tiles = m.contains(.amxTiles) && amxPermitted
         return d
     }
 
@@ -85,7 +91,7 @@ public enum XSaveTimingPlan {
     public static func cases(for cpu: CPUDescription, amxPermitted: Bool) -> [TimingCase] {
         guard let layout = cpu.xsave, let xcr0 = cpu.xcr0 else {
             let reason = cpu.unavailableReason(.xsave) ?? "no XSAVE layout"
-            return [TimingCase(set: .x87SSE, mask: 0x3, state: .dirty, op: .xsave, dirtied: 0, skipReason: reason)]
+            return [TimingCase(set: .x87SSE, mask: XSaveFeatureSet.x87SSE.addedMask, state: .dirty, op: .xsave, dirtied: 0, skipReason: reason)]
         }
         let enabled = xcr0 & layout.supportedUserMask
         var out: [TimingCase] = []

@@ -128,17 +128,17 @@ public struct CPUDescription: Sendable {
     }
 
     /// True when every bit of `mask` is enabled in XCR0 (the OS saves that state).
-    public func osEnabled(_ mask: UInt64) -> Bool {
+    public func osEnabled(_ mask: XSaveMask) -> Bool {
         guard let x = xcr0 else { return false }
-        return x & mask == mask
+        return XSaveMask(rawValue: x).isSuperset(of: mask)
     }
 
     /// AVX instructions may run: CPUID bit and XCR0 SSE|AVX state enabled.
-    public var avxUsable: Bool { features.avx && osEnabled(0x6) }
+    public var avxUsable: Bool { features.avx && osEnabled(.avxState) }
     /// AVX-512F instructions may run: CPUID bit and XCR0 bits 1,2,5,6,7.
-    public var avx512Usable: Bool { features.avx512f && osEnabled(0xE6) }
+    public var avx512Usable: Bool { features.avx512f && osEnabled(.avx512State) }
     /// AMX tiles are enabled by the OS (permission is still per process).
-    public var amxOSEnabled: Bool { features.amxTile && osEnabled(0x60000) }
+    public var amxOSEnabled: Bool { features.amxTile && osEnabled(.amxTiles) }
 
     /// Why an XSAVE-family instruction cannot run here, or nil when it can.
     public func unavailableReason(_ instruction: XSaveInstruction) -> String? {

@@ -303,14 +303,16 @@ public enum XSaveFeatureSet: Int, CaseIterable, Sendable {
     case x87SSE, avx, avx512, pkru, amxTileCfg, amxTileData
 
     /// Components added by this step (bits of XCR0).
-    public var addedMask: UInt64 {
+    public var addedMask: UInt64 { addedComponents.rawValue }
+    /// Components added by this step.
+    public var addedComponents: XSaveMask {
         switch self {
-        case .x87SSE: return 0x3
-        case .avx: return 0x4
-        case .avx512: return 0xE0
-        case .pkru: return 0x200
-        case .amxTileCfg: return 1 << 17
-        case .amxTileData: return 1 << 18
+        case .x87SSE: return [.x87, .sse]
+        case .avx: return .avx
+        case .avx512: return .avx512
+        case .pkru: return .pkru
+        case .amxTileCfg: return .xtilecfg
+        case .amxTileData: return .xtiledata
         }
     }
     /// Everything up to and including this step.
