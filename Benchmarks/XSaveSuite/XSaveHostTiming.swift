@@ -1,5 +1,4 @@
 import BenchCore
-import CXState
 
 /// Runs the host's timing cases and turns them into rows.
 ///
@@ -73,29 +72,32 @@ struct XSaveHostTiming {
             }
         }
 
-        if let first = prepared.first {
-            let body = workspace.body(first.c.op, first.prep)
-            let t0 = cx_rdtsc_fenced()
-            while cx_rdtsc_fenced() &- t0 < Self.warmupTicks { body(first.inner) }
+        // The kernel warms up (every case in turn), runs the rounds and
+        // merges each case's slices; the cases only say what to restore
+        // around a slice.  Samples per round as before: samples / rounds,
+        // at least one.
+        let ws = workspace
+        var loopBVs = [UInt64](repeating: 0, count: prepared.count)
+        let timed = prepared.indices.map { i -> TimedCase in
+            let p = prepared[i]
+            let restoresImage = p.c.op == .xrstor || p.c.op == .xrstorCompacted
+            let restoresPKRU = XSaveMask(rawValue: p.c.mask).contains(.pkru)
+            return .differenced(inner: p.inner, before: { _ in
+                if restoresImage { ws.captureImage(p.prep, compacted: p.c.op.compacted) }
+                ws.resetWorkBuffers()
+            }, after: { r in
+                if r >= 0 { loopBVs[i] = ws.workXStateBV(p.c.op) }
+                if restoresPKRU { ws.restorePKRU() }
+            }, ws.body(p.c.op, p.prep))
         }
-        let perRound = max(1, samples / rounds)
-        for r in 0..<rounds {
+        let plan = RoundPlan(rounds: rounds, samples: max(1, samples / rounds) * rounds,
+                             warmupTicks: Self.warmupTicks, warmupCalls: 2)
+        let merged = try kernel.interleaved(timed, plan: plan) { r in
             try progress.step("timing round \(r + 1)/\(rounds)")
-            for i in prepared.indices {
-                let p = prepared[i]
-                if p.c.op == .xrstor || p.c.op == .xrstorCompacted {
-                    workspace.captureImage(p.prep, compacted: p.c.op.compacted)
-                }
-                workspace.resetWorkBuffers()
-                let m = kernel.measure(inner: p.inner, samples: perRound, warmup: 2, workspace.body(p.c.op, p.prep))
-                prepared[i].pooled.perOp += m.perOp
-                prepared[i].pooled.shortRegions += m.shortRegions
-                prepared[i].pooled.longRegions += m.longRegions
-                prepared[i].pooled.migrationsDropped += m.migrationsDropped
-                prepared[i].pooled.inner = p.inner
-                prepared[i].loopBV = workspace.workXStateBV(p.c.op)
-                if XSaveMask(rawValue: p.c.mask).contains(.pkru) { workspace.restorePKRU() }
-            }
+        }
+        for i in prepared.indices {
+            prepared[i].pooled = merged[i]
+            prepared[i].loopBV = loopBVs[i]
         }
 
         var rows: [ResultRow] = []
