@@ -22,7 +22,7 @@ if ((${#need[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-if ! .venv/bin/python -c 'import matplotlib' >/dev/null 2>&1; then
+if ! .venv/bin/python -c 'import matplotlib, pandas' >/dev/null 2>&1; then
     echo "install-deps: creating .venv with $(tr '\n' ' ' < tools/requirements.txt)" >&2
     if ! python3 -m venv .venv >/dev/null 2>&1; then
         # Debian's system Python keeps venv in a separate package.

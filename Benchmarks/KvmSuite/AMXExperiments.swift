@@ -45,7 +45,7 @@ enum AMXExperiments {
     static func gate(host: CPUDescription, supported: [CPUIDEntry]) -> (HostDependency, String)? {
         let cpu = AMXGuestPlan.hostReasons(host)
         if !cpu.isEmpty { return (.cpu, cpu.joined(separator: "; ")) }
-        if let r = AMXGuestPlan.kvmReason(supported) { return (.kernel, r) }
+        if let r = AMXGuestPlan.kvmReason(supported) { return (.cpuKernel, r) }
         return nil
     }
 
@@ -64,7 +64,7 @@ enum AMXExperiments {
                 let vm = try system.createVM(memoryBytes: 4096)
                 rows.append(.check(suite, "amx-xsave2-size", params, metric: metric,
                                    Double(try vm.checkExtension(Int32(KVM_CAP_XSAVE2))), expected: Double(expected),
-                                   tolerance: 0, unit: "bytes", source: .measured, gate: .exact, depends: .kernel,
+                                   tolerance: 0, unit: "bytes", source: .measured, gate: .exact, depends: .cpuKernel,
                                    note: note))
             } catch { rows.append(fail("amx-xsave2-size", metric, "bytes", "\(error)")) }
         }
@@ -87,10 +87,10 @@ enum AMXExperiments {
                 let r = cx_arch_prctl(step.code, arg)
                 let missing = step.argument == 0 && value & AMXGuestPlan.xfdTileData == 0
                 if r != 0 || missing {
-                    return rows + skipped(suite, params, depends: .kernel, reason: "\(step.meaning) failed (\(r), mask 0x\(String(value, radix: 16)))",
+                    return rows + skipped(suite, params, depends: .cpuKernel, reason: "\(step.meaning) failed (\(r), mask 0x\(String(value, radix: 16)))",
                                           only: ["amx-passthrough", "amx-xfd-write", "amx-set-cpuid", "amx-native-first-use"])
                         + [.skipped(suite, "amx-create-vcpu", params, metric: "with_permission", unit: "ticks",
-                                    depends: .kernel, reason: "\(step.meaning) failed (\(r))")]
+                                    depends: .cpuKernel, reason: "\(step.meaning) failed (\(r))")]
                 }
             }
         }
@@ -189,7 +189,7 @@ enum AMXExperiments {
     static func nativeFirstUse(_ suite: String, _ params: Params, threads: Int) -> [ResultRow] {
         let r = cx_arch_prctl(Int32(CX_ARCH_REQ_XCOMP_PERM), UInt(CX_XFEATURE_XTILEDATA))
         guard r == 0 else {
-            return skipped(suite, params, depends: .kernel, reason: "ARCH_REQ_XCOMP_PERM failed (\(r))",
+            return skipped(suite, params, depends: .cpuKernel, reason: "ARCH_REQ_XCOMP_PERM failed (\(r))",
                            only: ["amx-native-first-use"])
         }
         let samples = FirstUseSamples()

@@ -90,7 +90,7 @@ public struct XSaveBenchmarks: BenchmarkSuite {
         } else {
             rows.append(.figure(name, "amx", ["cpu": "host"], metric: "permission_granted", 1, unit: "bool",
                                 source: .measured, gate: .exact,
-                                depends: .kernel, note: "ARCH_REQ_XCOMP_PERM(18) succeeded; the +AMX sets in save-restore include tile data"))
+                                depends: .cpuKernel, note: "ARCH_REQ_XCOMP_PERM(18) succeeded; the +AMX sets in save-restore include tile data"))
         }
 
         // Console reports show the first rows: lead with the per-set totals

@@ -151,13 +151,13 @@ public enum XSaveSizeRows {
         var rows: [ResultRow] = []
         if atMinSigStkSz > 0 {
             rows.append(.figure(suite, "signal-frame", p, metric: "at_minsigstksz", Double(atMinSigStkSz), unit: "bytes",
-                                source: .measured, gate: .exact, depends: .kernel, note: "getauxval(51) in this process"))
+                                source: .measured, gate: .exact, depends: .cpuKernel, note: "getauxval(51) in this process"))
             rows.append(.check(suite, "signal-frame", p, metric: "frame_vs_at_minsigstksz", frame,
                                expected: Double(atMinSigStkSz), tolerance: 0, unit: "bytes", source: .model, gate: .exact,
-                               depends: .kernel, note: "modelled frame (maximum user size) vs the kernel's AT_MINSIGSTKSZ"))
+                               depends: .cpuKernel, note: "modelled frame (maximum user size) vs the kernel's AT_MINSIGSTKSZ"))
         } else {
             rows.append(.skipped(suite, "signal-frame", p, metric: "frame_vs_at_minsigstksz", unit: "bytes", source: .model,
-                                 depends: .kernel, reason: "getauxval(AT_MINSIGSTKSZ=51) returned 0: kernel older than 5.14 or not Linux"))
+                                 depends: .cpuKernel, reason: "getauxval(AT_MINSIGSTKSZ=51) returned 0: kernel older than 5.14 or not Linux"))
         }
 
         let l = m.linux(running.rules)
@@ -169,7 +169,7 @@ public enum XSaveSizeRows {
             return rows + [("linux-buffer", "context_bytes_vs_boot_log"), ("linux-buffer", "max_features_vs_boot_log"),
                            ("signal-frame", "frame_vs_boot_log")].map {
                 .skipped(suite, $0.0, $0.0 == "signal-frame" ? p : q, metric: $0.1, unit: $0.1.hasPrefix("max") ? "mask" : "bytes",
-                         source: .model, depends: .kernel, reason: "kernel log unreadable: \(why)")
+                         source: .model, depends: .cpuKernel, reason: "kernel log unreadable: \(why)")
             }
         case .success(let f):
             compared = [
@@ -184,12 +184,12 @@ public enum XSaveSizeRows {
             let unit = metric.hasPrefix("max") ? "mask" : "bytes"
             let params = bench == "signal-frame" ? p : q
             guard let logged else {
-                rows.append(.skipped(suite, bench, params, metric: metric, unit: unit, source: .model, depends: .kernel,
+                rows.append(.skipped(suite, bench, params, metric: metric, unit: unit, source: .model, depends: .cpuKernel,
                                      reason: "the kernel log holds no \(line) line (ring buffer rotated, or an older kernel)"))
                 continue
             }
             rows.append(.check(suite, bench, params, metric: metric, model, expected: logged, tolerance: 0, unit: unit,
-                               source: .model, gate: .exact, depends: .kernel,
+                               source: .model, gate: .exact, depends: .cpuKernel,
                                note: "model under \(running.rules.summary) vs the boot line \(line)"))
         }
         return rows

@@ -66,7 +66,7 @@ public enum Comparison {
             }
             warnings.append(what + ": timing rows and rows that depend on the machine are reported, not gated")
         }
-        for dependency in [HostDependency.cpu, .kernel] {
+        for dependency in [HostDependency.cpu, .kernel] {  // cpu+kernel is one of these
             if let why = b.info.differs(from: c.info, on: dependency), !warnings.contains(where: { $0.hasPrefix(why) }) {
                 warnings.append("\(why): rows that depend on it are reported, not gated")
             }

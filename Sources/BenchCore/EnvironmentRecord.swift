@@ -46,8 +46,9 @@ public struct EnvironmentRecord: Codable, Sendable {
     /// `CPUDescription.identity` of the host: rows that depend on `cpu` are
     /// gated only between runs with the same one.
     public var cpuIdentity: String
-    /// The running kernel's release (`uname -r`): rows that depend on
-    /// `kernel` are gated only between runs with the same CPU and kernel.
+    /// The running kernel's version, major.minor (the release string when
+    /// it has none): rows that depend on `kernel` (or `cpu+kernel`) are
+    /// gated only between runs with the same one.
     public var kernelIdentity: String
     /// Suites the run was asked for, in order.
     public var suitesSelected: [String]
@@ -127,6 +128,11 @@ public struct EnvironmentRecord: Codable, Sendable {
         var loads = [Double](repeating: 0, count: 3)
         let n = getloadavg(&loads, 3)
         return n > 0 ? Array(loads.prefix(Int(n))) : []
+    }
+
+    /// What rows that depend on the kernel are functions of: its version.
+    public static func kernelIdentity(release: String = kernelRelease()) -> String {
+        LinuxKernelVersion(release: release)?.description ?? release
     }
 
     /// The running kernel's release string.

@@ -124,7 +124,7 @@ public final class Runner {
                 swiftVersion: EnvironmentRecord.swiftVersion, quick: options.quick,
                 repetitions: options.repetitions, seed: options.seed,
                 hostFingerprint: EnvironmentRecord.fingerprint(cpu: host, onlineCPUs: facts.onlineCPUs),
-                cpuIdentity: host.identity, kernelIdentity: EnvironmentRecord.kernelRelease(),
+                cpuIdentity: host.identity, kernelIdentity: EnvironmentRecord.kernelIdentity(),
                 suitesSelected: suites.map(\.name), parameters: options.parameters)
             let kvm = KVMPlatform.detect(host: host)
             record.kvmPlatform = kvm.name

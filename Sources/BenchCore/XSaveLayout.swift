@@ -362,7 +362,9 @@ public struct LinuxKernelChoice: Sendable, Equatable {
 
     /// What a figure computed under these rules depends on: the running
     /// kernel when it chose them, else the CPU (`hostCPU`) or nothing.
-    public func depends(hostCPU: Bool) -> HostDependency { running ? .kernel : (hostCPU ? .cpu : .none) }
+    public func depends(hostCPU: Bool) -> HostDependency {
+        running ? (hostCPU ? .cpuKernel : .kernel) : (hostCPU ? .cpu : .none)
+    }
 
     /// The `kernel` parameter value rows carry: the version assumed.
     public var label: String { rules.kernel.description }

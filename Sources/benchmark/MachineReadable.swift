@@ -37,7 +37,7 @@ enum EnvJSON {
             "cpu_vendor": cpu.vendor, "cpu_family": cpu.family, "cpu_model": cpu.model,
             "cpu_stepping": cpu.stepping, "cpu_brand": cpu.brand,
             "microcode": cpu.microcode ?? NSNull(), "hypervisor": cpu.hypervisorVendor ?? NSNull(),
-            "kernel": facts.kernel, "kernel_identity": EnvironmentRecord.kernelRelease(),
+            "kernel": facts.kernel, "kernel_identity": EnvironmentRecord.kernelIdentity(),
             "hostname": facts.hostname, "online_cpus": facts.onlineCPUs,
             "current_cpu": Affinity.currentCPU(), "governor": facts.governor, "smt": facts.smt,
             "tsc_hz": tsc.hz, "tsc_method": tsc.method.rawValue, "tsc_calibrated_hz": tsc.calibratedHz,

@@ -105,7 +105,7 @@ final class HalfResidentAllocator: StateAllocator {
             }
             #expect(!rows.contains { $0.status == .failed || $0.status == .error })
             let sizes = rows.filter { $0.benchmark == "sizes" && $0.metric == "default_buffer_bytes" }
-            let want: HostDependency = params["cpu-model"] == "host" ? .kernel : (params["kernel"] != nil ? .none : .kernel)
+            let want: HostDependency = params["cpu-model"] == "host" ? .cpuKernel : (params["kernel"] != nil ? .none : .kernel)
             #expect(sizes.count == 1 && sizes.allSatisfy { $0.depends == want && $0.source == .model }, "\(params)")
             #expect(rows.filter { $0.benchmark != "numa-remote" }.allSatisfy { $0.params["kernel"] != nil })
         }

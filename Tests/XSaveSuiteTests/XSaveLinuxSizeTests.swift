@@ -80,7 +80,7 @@ struct XSaveLinuxSizeTests {
         let running = XSaveSizeRows.rows(hm, kernel: LinuxKernelChoice(LinuxKernelVersion(6, 18), running: true))
         let given = XSaveSizeRows.rows(hm, kernel: LinuxKernelChoice(LinuxKernelVersion(5, 17), running: false))
         let recorded = XSaveSizeRows.rows(try model("zen4"), kernel: LinuxKernelChoice(LinuxKernelVersion(5, 17), running: false))
-        for (rows, kernel, linuxDepends, sizeDepends) in [(running, "6.18", HostDependency.kernel, HostDependency.cpu),
+        for (rows, kernel, linuxDepends, sizeDepends) in [(running, "6.18", HostDependency.cpuKernel, HostDependency.cpu),
                                                           (given, "5.17", .cpu, .cpu), (recorded, "5.17", .none, .none)] {
             let linux = rows.filter { $0.benchmark == "linux-buffer" }
             #expect(!linux.isEmpty && linux.allSatisfy { $0.params["kernel"] == kernel && $0.depends == linuxDepends })
@@ -113,7 +113,7 @@ struct XSaveLinuxSizeTests {
         let ok = checks(3376, .success(good))
         for metric in ["frame_vs_at_minsigstksz", "context_bytes_vs_boot_log", "max_features_vs_boot_log", "frame_vs_boot_log"] {
             #expect(ok[metric]?.status == .ok, "\(metric) \(ok[metric]?.note ?? "")")
-            #expect(ok[metric]?.depends == .kernel)
+            #expect(ok[metric]?.depends == .cpuKernel)
         }
         #expect(ok["at_minsigstksz"]?.source == .measured)
         let bad = checks(3376 + 16, .success(KernelBootFigures(features: 0x18E7, contextBytes: 2472, maxSigframe: 3392)))
@@ -140,5 +140,17 @@ struct XSaveLinuxSizeTests {
         #expect(p.bytes(.avx, .dirty, .xrstorCompacted) == 800)
         #expect(p.bytes(.avx, .clean, .xsave) == nil)
         #expect(p.bytes(.avx, .dirty, .pairStandard) == nil)
+    }
+}
+
+@Suite struct KernelDependencyTests {
+    /// A recorded CPU under the running kernel's rules depends on the
+    /// kernel's version only; the host's sizes under them on CPU and kernel.
+    @Test func recordedRowsDependOnTheVersionOnly() {
+        let running = LinuxKernelChoice(LinuxKernelVersion(6, 18), running: true)
+        #expect(running.depends(hostCPU: false) == .kernel)
+        #expect(running.depends(hostCPU: true) == .cpuKernel)
+        #expect(EnvironmentRecord.kernelIdentity(release: "6.18.44-fc-v657") == "6.18")
+        #expect(EnvironmentRecord.kernelIdentity(release: "6.18.44-fc-v782") == "6.18")
     }
 }
