@@ -30,6 +30,8 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
     ]
     public let parameters = RdmsrExitConfig.parameters
 
+    public func configure(_ ctx: SuiteContext) throws { try RdmsrExitConfig(ctx).checkWork(quick: ctx.quick) }
+
     public func run(_ ctx: SuiteContext) throws -> SuiteResult {
         let cfg = try RdmsrExitConfig(ctx)
         var out = Output(suite: name)

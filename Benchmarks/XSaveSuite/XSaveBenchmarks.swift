@@ -30,6 +30,8 @@ public struct XSaveBenchmarks: BenchmarkSuite {
                        help: "recorded CPUs for the size tables: ids comma-separated, `all` or `none` (the host is always included)"),
     ]
 
+    public func configure(_ ctx: SuiteContext) throws { _ = try CPUCatalog.select(ctx.parameter("cpu-model")) }
+
     public func run(_ ctx: SuiteContext) throws -> SuiteResult {
         let recorded = try CPUCatalog.select(ctx.parameter("cpu-model"))
         let host = ctx.host

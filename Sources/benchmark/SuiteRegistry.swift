@@ -1,3 +1,4 @@
+import ArgumentParser
 import BenchCore
 import FpstateAllocSuite
 import HarnessSuite
@@ -26,16 +27,17 @@ enum SuiteRegistry {
 }
 
 /// The reporters `--format` can select; CSV is always written.
-enum ReporterRegistry {
-    static let formats = ["csv", "json"]
+enum ReportFormat: String, CaseIterable, ExpressibleByArgument {
+    case csv, json
+}
 
-    static func make(_ formats: [String]) throws -> [Reporter] {
+enum ReporterRegistry {
+    static func make(_ formats: [ReportFormat]) -> [Reporter] {
         var reporters: [Reporter] = [CSVReporter()]
-        for f in formats where f != "csv" {
+        for f in Set(formats) {
             switch f {
-            case "json": reporters.append(GoogleBenchmarkJSONReporter())
-            default:
-                throw BenchError.badInput("unknown format '\(f)' (known: \(ReporterRegistry.formats.joined(separator: ", ")))")
+            case .csv: break
+            case .json: reporters.append(GoogleBenchmarkJSONReporter())
             }
         }
         return reporters
