@@ -53,6 +53,12 @@ public enum Interrupt {
         signal(SIGINT, onSignal)
         signal(SIGTERM, onSignal)
         signal(SIGALRM, onAlarm)
+        // A parent may pass these blocked (the mask survives exec); a
+        // blocked SIGINT would never be honoured.
+        var set = sigset_t()
+        sigemptyset(&set)
+        for sig in [SIGINT, SIGTERM, SIGALRM] { sigaddset(&set, sig) }
+        sigprocmask(SIG_UNBLOCK, &set, nil)
     }
 
     /// Stops the watchdog: the caller reports the interrupt itself.
