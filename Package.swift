@@ -3,7 +3,8 @@ import PackageDescription
 
 // Data flows one way: CXState (instructions) -> BenchCore (CPU description,
 // timing kernel, statistics, rows, reporters) -> Benchmarks/* (one target per
-// suite) -> the `benchmark` executable.  BenchCompare reads written reports.
+// suite) -> the `benchmark` executable.  CKVM (/dev/kvm calls and guest
+// programs) feeds only the kvm suite.  BenchCompare reads written reports.
 let package = Package(
     name: "xfd-bench",
     products: [
@@ -15,10 +16,14 @@ let package = Package(
     ],
     targets: [
         .target(name: "CXState", path: "Sources/CXState"),
+        .target(name: "CKVM", path: "Sources/CKVM"),
         .systemLibrary(
             name: "CNuma", path: "Sources/CNuma", pkgConfig: "numa",
             providers: [.apt(["libnuma-dev"])]),
-        .target(name: "BenchCore", dependencies: ["CXState"], path: "Sources/BenchCore"),
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "BenchCore", dependencies: ["CXState", "CZlib"], path: "Sources/BenchCore"),
         .target(name: "HarnessSuite", dependencies: ["BenchCore", "CXState"],
                 path: "Benchmarks/HarnessSuite"),
         .target(name: "XSaveSuite", dependencies: ["BenchCore", "CXState"],
@@ -27,6 +32,8 @@ let package = Package(
                 path: "Benchmarks/RdmsrExitSuite"),
         .target(name: "FpstateAllocSuite", dependencies: ["BenchCore", "CXState", "CNuma"],
                 path: "Benchmarks/FpstateAllocSuite"),
+        .target(name: "KvmSuite", dependencies: ["BenchCore", "CXState", "CKVM"],
+                path: "Benchmarks/KvmSuite"),
         .target(name: "BenchCompare",
                 dependencies: ["BenchCore", .product(name: "CSV", package: "CSV.swift")],
                 path: "Sources/BenchCompare"),
@@ -34,7 +41,7 @@ let package = Package(
             name: "benchmark",
             dependencies: [
                 "BenchCore", "BenchCompare", "HarnessSuite", "XSaveSuite", "RdmsrExitSuite",
-                "FpstateAllocSuite",
+                "FpstateAllocSuite", "KvmSuite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/benchmark"),
@@ -45,6 +52,7 @@ let package = Package(
         .testTarget(name: "RdmsrExitSuiteTests", dependencies: ["RdmsrExitSuite", "BenchCore"]),
         .testTarget(name: "FpstateAllocSuiteTests",
                     dependencies: ["FpstateAllocSuite", "BenchCore"]),
+        .testTarget(name: "KvmSuiteTests", dependencies: ["KvmSuite", "BenchCore", "CKVM"]),
         .testTarget(name: "BenchCompareTests", dependencies: ["BenchCompare", "BenchCore", "XSaveSuite"]),
         .testTarget(name: "CLITests",
                     dependencies: ["BenchCore", .product(name: "CSV", package: "CSV.swift")]),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building, testing and plotting need and are missing:
-#   - libnuma-dev and pkg-config (Debian/Ubuntu, through apt-get; sudo when not root)
+#   - libnuma-dev, zlib1g-dev and pkg-config (Debian/Ubuntu, through apt-get; sudo when not root)
 #   - a Python virtual environment in .venv with tools/requirements.txt (matplotlib)
 # Safe to run again: it only installs what is absent.
 set -euo pipefail
@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 need=()
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 if ! pkg-config --exists numa 2>/dev/null && [ ! -e /usr/include/numa.h ]; then need+=(libnuma-dev); fi
+if ! pkg-config --exists zlib 2>/dev/null && [ ! -e /usr/include/zlib.h ]; then need+=(zlib1g-dev); fi
 if ((${#need[@]})); then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -21,7 +22,7 @@ if ((${#need[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-if ! .venv/bin/python -c 'import matplotlib' >/dev/null 2>&1; then
+if ! .venv/bin/python -c 'import matplotlib, pandas' >/dev/null 2>&1; then
     echo "install-deps: creating .venv with $(tr '\n' ' ' < tools/requirements.txt)" >&2
     if ! python3 -m venv .venv >/dev/null 2>&1; then
         # Debian's system Python keeps venv in a separate package.

@@ -11,6 +11,8 @@ tools/plots/<suite, '-' replaced by '_'>.py when it exists and calls its
 with the rows of the CSV as csv.DictReader gives them (every field a
 string).  The module writes PNGs into run_dir and returns their paths.
 A module that raises is reported and the other suites still run.
+Then tools/plots/answers.py draws the headline figures from the whole run,
+loaded with tools/results.py.
 
 Exit status: 0 when every suite with a plot module drew its plots; 1 on bad
 usage, a missing matplotlib, or a folder without reports; 2 when at least
@@ -82,6 +84,16 @@ def main(argv: list[str]) -> int:
         finally:
             import matplotlib.pyplot as plt
             plt.close("all")
+    try:  # headline figures across suites, from the run's DataFrame
+        sys.path.insert(0, str(PLOTS_DIR.parent))
+        import results
+        written = load_module("answers").plot(run_dir, results.load(run_dir)) or []
+        print(f"answers: wrote {', '.join(pathlib.Path(p).name for p in written) or 'nothing'}")
+    except Exception as e:
+        failed.append("answers")
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        print(f"plot.py: error: answers: {type(e).__name__}: {e} "
+              f"({pathlib.Path(where.filename).name}:{where.lineno})", file=sys.stderr)
     if failed:
         print(f"plot.py: {len(failed)} suite(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 2

@@ -60,16 +60,18 @@ struct Crossover {
                                      source: .model, depends: .machine, reason: "no lifecycle latencies (allocator failed or none selected)"))
                 continue
             }
-            let exit = cfg.trapExitTicks
-            rows.append(.figure(suite, "crossover", p, metric: "first_use_added_ticks_per_adopter", trap, unit: "ticks",
+            let exit = cfg.trapCosts.ticks
+            var measuredParams = p
+            measuredParams.pairs.append((key: "allocator", value: alloc))
+            rows.append(.figure(suite, "crossover", measuredParams, metric: "first_use_added_ticks_per_adopter", trap, unit: "ticks",
                                 source: timingSource, gate: .info,
-                                depends: .machine, note: "median first-use expansion, \(alloc) allocator; #NM exit not included"))
+                                depends: .machine, note: "median first-use expansion, \(alloc) allocator; exits and XFD_ERR handling not included"))
             rows.append(.figure(suite, "crossover", p, metric: "first_use_added_ticks_per_adopter_with_exit", trap + exit,
                                 unit: "ticks", source: .model, gate: .info,
-                                depends: .machine, note: "median first-use expansion (\(alloc)) + modelled #NM exit \(Int(exit)) ticks (\(cfg.trapExitSource.rawValue))"))
+                                depends: .machine, note: "median first-use expansion (\(alloc)) + " + cfg.trapCosts.note))
             rows.append(.figure(suite, "crossover", p, metric: "first_use_added_ticks_fleet", Double(adopters) * (trap + exit),
                                 unit: "ticks", source: .model, gate: .info,
-                                depends: .machine, note: "\(adopters) adopters x (median expansion + modelled exit)"))
+                                depends: .machine, note: "\(adopters) adopters x (median expansion + modelled trap costs)"))
             if adopters > 0, let e = memory(.expandAtCpuid, a), let l = memory(.lazyOnTrap, a) {
                 let us = Double(adopters) * (trap + exit) * tsc.nsPerTick / 1000
                 rows.append(.figure(suite, "crossover", p, metric: "kib_saved_per_added_us", Double(e - l) / 1024 / us,
@@ -79,7 +81,7 @@ struct Crossover {
             let fleetTicks: [(Policy, Double, String)] = [
                 (.eagerAtCreate, Double(n) * cf, "\(n) x create(full)"),
                 (.expandAtCpuid, Double(n) * cd + Double(exposed) * ec, "\(n) x create(default) + \(exposed) x expansion at KVM_SET_CPUID2"),
-                (.lazyOnTrap, Double(n) * cd + Double(adopters) * (trap + exit), "\(n) x create(default) + \(adopters) x (trap expansion + modelled exit)"),
+                (.lazyOnTrap, Double(n) * cd + Double(adopters) * (trap + exit), "\(n) x create(default) + \(adopters) x (trap expansion + modelled trap costs)"),
             ]
             for (policy, ticks, how) in fleetTicks {
                 var q = p
@@ -102,9 +104,9 @@ struct Crossover {
                               Double(e - l) / 1024,
                               e > 0 ? 100 * Double(e - l) / Double(e) : 0, Double(e) / 1024)
             if let trap, cfg.sizes.hasDynamicState {
-                let per = (trap + cfg.trapExitTicks) * tsc.nsPerTick / 1000
-                line += String(format: "; adds %.2f us per adopter (%.0f ticks measured + %.0f modelled exit) x %d = %.3f ms",
-                               per, trap, cfg.trapExitTicks, adopters, per * Double(adopters) / 1000)
+                let per = (trap + cfg.trapCosts.ticks) * tsc.nsPerTick / 1000
+                line += String(format: "; adds %.2f us per adopter (%.0f ticks expansion + %.0f modelled #NM exit, XFD_ERR handling, XFD_ERR-clear exit) x %d = %.3f ms",
+                               per, trap, cfg.trapCosts.ticks, adopters, per * Double(adopters) / 1000)
                 if adopters > 0 && e > l {
                     line += String(format: " -> %.1f KiB per us", Double(e - l) / 1024 / (per * Double(adopters)))
                 }

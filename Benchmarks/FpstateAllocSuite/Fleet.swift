@@ -65,6 +65,8 @@ public struct FleetOutcome {
     public var memory: FleetMemory
     /// Buffers that ended at the full size.
     public var expandedVCPUs: Int
+    /// Expansions that restored registers from the old buffer, per phase.
+    public var restoresAtSetCpuid: Int, restoresAtTrap: Int
 }
 
 /// Runs the lifecycle create -> KVM_SET_CPUID2 -> run -> first AMX use ->
@@ -95,15 +97,19 @@ public final class FleetSimulator {
         let canExpand = sizes.hasDynamicState
 
         func releaseAll() {
-            for case let b? in blocks { allocator.release(b) }
+            for case let b? in blocks { allocator.release(b) }  // a refused release stays counted as live
             blocks = [StateBlock?](repeating: nil, count: n)
         }
-        func expand(_ indices: [Int], phase: String) -> TimingSamples {
-            kernel.events(count: indices.count, floor: floor) { j in
+        let xcompBV: UInt64 = sizes.compacted ? (1 << 63) | sizes.fullMask : 0
+        var restores = 0
+        func expand(_ indices: [Int], phase: String, inUse: Bool) -> TimingSamples {
+            restores = 0
+            return kernel.events(count: indices.count, floor: floor) { j in
                 let i = indices[j]
                 guard failure == nil, let old = blocks[i] else { return }
-                if let new = expandState(old, to: full, allocator: allocator, copier: copier) {
-                    blocks[i] = new
+                if let r = expandState(old, to: full, allocator: allocator, copier: copier, inUse: inUse, xcompBV: xcompBV) {
+                    blocks[i] = r.block
+                    if r.restored { restores += 1 }
                 } else {
                     failure = FleetError(phase: phase, vcpu: i, bytes: full, allocator: allocator.name)
                 }
@@ -122,7 +128,9 @@ public final class FleetSimulator {
 
         // KVM_SET_CPUID2: expand-at-cpuid grows every vCPU whose CPUID has AMX.
         let atCpuid = (policy == .expandAtCpuid && canExpand) ? (0..<n).filter { plan.cpuidAMX[$0] } : []
-        let setCpuid = expand(atCpuid, phase: "KVM_SET_CPUID2")
+        // The guest fpstate is not in use before the guest runs.
+        let setCpuid = expand(atCpuid, phase: "KVM_SET_CPUID2", inUse: false)
+        let restoresAtSetCpuid = restores
         if let f = failure { releaseAll(); throw f }
 
         // run: the guest runs and its state is saved into the buffer (untimed;
@@ -131,14 +139,20 @@ public final class FleetSimulator {
 
         // first AMX use: only lazy-on-trap still has something to allocate.
         let atTrap = (policy == .lazyOnTrap && canExpand) ? (0..<n).filter { plan.adopts[$0] } : []
-        let firstUse = expand(atTrap, phase: "first-use trap")
+        let firstUse = expand(atTrap, phase: "first-use trap", inUse: true)
+        let restoresAtTrap = restores
         if let f = failure { releaseAll(); throw f }
 
         let live = blocks.compactMap { $0 }
-        let memory = FleetMemory(
-            requested: live.reduce(0) { $0 + $1.requested },
-            residentMeasured: allocator.pageGranular ? ResidentPages.measure(live) : nil,
+        var memory = FleetMemory(
+            requested: live.reduce(0) { $0 + $1.requested }, residentMeasured: nil,
             residentModel: allocator.pageGranular ? ResidentPages.model(live.map(\.requested)) : nil)
+        if allocator.pageGranular {
+            switch ResidentPages.measure(live) {
+            case .success(let r): memory.residentMeasured = r
+            case .failure(let e): memory.residentError = e.description
+            }
+        }
         let expanded = live.filter { $0.requested == full }.count
 
         // destroy
@@ -146,7 +160,8 @@ public final class FleetSimulator {
             if let b = blocks[i] { allocator.release(b); blocks[i] = nil }
         }
         return FleetOutcome(create: create, setCpuid: setCpuid, firstUse: firstUse, destroy: destroy,
-                            memory: memory, expandedVCPUs: canExpand ? expanded : 0)
+                            memory: memory, expandedVCPUs: canExpand ? expanded : 0,
+                            restoresAtSetCpuid: restoresAtSetCpuid, restoresAtTrap: restoresAtTrap)
     }
 
     /// Requested bytes the size model predicts for `plan` under `policy`

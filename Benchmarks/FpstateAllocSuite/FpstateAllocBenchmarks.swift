@@ -15,6 +15,8 @@ import Foundation
 /// - `numa-remote`: creation and touch cost on a remote node (skipped on one node);
 /// - `crossover`: memory lazy expansion saves versus the first-use latency it adds.
 public struct FpstateAllocBenchmarks: BenchmarkSuite {
+    /// Measured on the reference machine kind (release build); see `--dry-run`.
+    public var estimatedSeconds: DurationEstimate? { DurationEstimate(quick: 1.2, full: 2) }
     public init() {}
     public let name = "fpstate-alloc"
     public let summary = "eager vs lazy per-vCPU register-state buffers: real allocation latency, resident memory, NUMA placement"
@@ -24,6 +26,7 @@ public struct FpstateAllocBenchmarks: BenchmarkSuite {
         BenchmarkInfo("memory", "requested and resident bytes per fleet and per vCPU: policy x vCPUs x AMX adoption"),
         BenchmarkInfo("numa-remote", "allocation and touch on a remote NUMA node (needs two nodes)"),
         BenchmarkInfo("crossover", "memory saved by lazy expansion vs the first-use latency it adds, per adoption level"),
+        BenchmarkInfo("failure-mode", "per policy, with an allocator that fails the expanded size: where it fails and what the guest or VMM sees"),
     ]
     public var parameters: [SuiteParameter] { FpstateAllocConfig.parameters }
 
@@ -40,7 +43,7 @@ public struct FpstateAllocBenchmarks: BenchmarkSuite {
         let cfg = try FpstateAllocConfig(ctx)
         let allocators = try makeAllocators(cfg)
         let lifecycle = LifecycleBenchmark(suite: name, ctx: ctx, cfg: cfg, allocators: allocators)
-        ctx.progress.plan(total: 1 + lifecycle.steps + Policy.allCases.count + 2)
+        ctx.progress.plan(total: 1 + lifecycle.steps + Policy.allCases.count + 3)
         var rows: [ResultRow] = []
 
         try ctx.progress.step("sizes")
@@ -66,6 +69,9 @@ public struct FpstateAllocBenchmarks: BenchmarkSuite {
                               timingSource: allocators.first { $0.label == timingLabel }?.allocator?.source ?? .measured,
                               sweep: sweep, tsc: ctx.tsc)
         rows += cross.rows(suite: name, params: params(cfg, []))
+
+        try ctx.progress.step("failure-mode")
+        rows += FailureMode.rows(suite: name, ctx: ctx, cfg: cfg, params: params(cfg, []))
 
         var highlights = Highlights.sizes(cfg)
         highlights += Highlights.timeTable(latencies, order: allocators.map(\.label), ctx: ctx)
@@ -100,32 +106,37 @@ public struct FpstateAllocBenchmarks: BenchmarkSuite {
     }
 
     func params(_ cfg: FpstateAllocConfig, _ extra: [(String, String)]) -> Params {
-        Params([("cpu-model", cfg.sizes.cpu)] + extra)
+        Params([("cpu-model", cfg.sizes.cpu), ("kernel", cfg.kernel.label)] + extra)
     }
 
     // MARK: - sizes
 
+    /// Buffer sizes: computed from a CPUID leaf 0xD (recorded, or this
+    /// host's) through Linux's sizing rules, so `model` for every CPU.
     func sizeRows(_ cfg: FpstateAllocConfig) -> [ResultRow] {
-        let s = cfg.sizes
+        let s = cfg.sizes, d = cfg.sizesDepend
         let p = params(cfg, [("format", s.compacted ? "compacted" : "standard")])
-        // Sizes from the live CPU's CPUID are read here; a recorded CPU's are modelled.
-        let src: FigureSource = cfg.cpu.origin == .live ? .measured : .model
-        let how = "\(s.compacted ? "compacted (XSAVES) size" : "standard size") from CPUID leaf 0xD"
+        let how = "\(s.compacted ? "compacted (XSAVES) size" : "standard size") from CPUID leaf 0xD of \(s.cpu) through Linux \(s.kernel) rules"
+        let header = FpstateSizes.headerBytes
+        func row(_ metric: String, _ v: Int, _ unit: String, _ note: String, _ dep: HostDependency) -> ResultRow {
+            .figure(name, "sizes", p, metric: metric, Double(v), unit: unit, source: .model, gate: .exact,
+                    depends: dep, note: note)
+        }
+        let cpuOnly: HostDependency = cfg.cpu.origin == .live ? .cpu : .none
         return [
-            .figure(name, "sizes", p, metric: "header_bytes", Double(FpstateSizes.headerBytes), unit: "bytes",
-                    source: .model, gate: .exact, depends: .none, note: "struct fpstate fields before the 64-byte aligned register area (model constant)"),
-            .figure(name, "sizes", p, metric: "default_register_bytes", Double(s.defaultRegisterBytes), unit: "bytes",
-                    source: src, gate: .exact, depends: cfg.sizesDepend, note: "\(how), mask 0x\(String(s.defaultMask, radix: 16)) (XFD-capable components left out)"),
-            .figure(name, "sizes", p, metric: "expanded_register_bytes", Double(s.expandedRegisterBytes), unit: "bytes",
-                    source: src, gate: .exact, depends: cfg.sizesDepend, note: "\(how), mask 0x\(String(s.fullMask, radix: 16))"),
-            .figure(name, "sizes", p, metric: "default_buffer_bytes", Double(s.defaultBufferBytes), unit: "bytes",
-                    source: src, gate: .exact, depends: cfg.sizesDepend, note: "header + default register area"),
-            .figure(name, "sizes", p, metric: "expanded_buffer_bytes", Double(s.expandedBufferBytes), unit: "bytes",
-                    source: src, gate: .exact, depends: cfg.sizesDepend, note: "header + expanded register area"),
-            .figure(name, "sizes", p, metric: "default_pages", Double(FpstateSizes.pages(s.defaultBufferBytes)), unit: "pages",
-                    source: src, gate: .exact, depends: cfg.sizesDepend, note: "4 KiB pages of a page-aligned default buffer"),
-            .figure(name, "sizes", p, metric: "expanded_pages", Double(FpstateSizes.pages(s.expandedBufferBytes)), unit: "pages",
-                    source: src, gate: .exact, depends: cfg.sizesDepend, note: "4 KiB pages of a page-aligned expanded buffer"),
+            row("header_bytes", header, "bytes", "struct fpstate fields before the 64-byte aligned register area (model constant)", .none),
+            row("default_register_bytes", s.defaultRegisterBytes, "bytes", "guest register area at vCPU creation under \(s.kernel); \(how)", d),
+            row("expanded_register_bytes", s.expandedRegisterBytes, "bytes", "after expansion, mask 0x\(String(s.fullMask, radix: 16)); \(how)", d),
+            row("default_buffer_bytes", s.defaultBufferBytes, "bytes", "header + default register area", d),
+            row("expanded_buffer_bytes", s.expandedBufferBytes, "bytes", "header + expanded register area (fpstate_realloc's size)", d),
+            row("default_pages", FpstateSizes.pages(s.defaultBufferBytes), "pages", "4 KiB pages of a page-aligned default buffer", d),
+            row("expanded_pages", FpstateSizes.pages(s.expandedBufferBytes), "pages", "4 KiB pages of a page-aligned expanded buffer", d),
+            // Both creation rules, whichever kernel is selected: they name
+            // their versions, so they depend on the CPU only.
+            row("create_buffer_bytes_5_17_to_6_14", header + s.createRegisterBytesUntil6_14, "bytes",
+                "guest buffer at vCPU creation, kernels 5.17-6.14: header + fpu_user_cfg.default_size (standard format)", cpuOnly),
+            row("create_buffer_bytes_6_15_on", header + s.createRegisterBytesFrom6_15, "bytes",
+                "guest buffer at vCPU creation, kernels 6.15+: header + guest default (compacted, guest-only components)", cpuOnly),
         ]
     }
 
@@ -156,17 +167,7 @@ public struct FpstateAllocBenchmarks: BenchmarkSuite {
                                         depends: cfg.sizesDepend, note: "\(o.expandedVCPUs) expanded x \(cfg.sizes.expandedBufferBytes) B + rest x \(cfg.sizes.defaultBufferBytes) B; \(who)"))
                     rows.append(.figure(name, "memory", p, metric: "requested_bytes_per_vcpu", Double(m.requested) / Double(n),
                                         unit: "bytes", source: .model, gate: .exact, depends: cfg.sizesDepend, note: "requested_bytes / vCPUs"))
-                    if let r = m.residentModel {
-                        rows.append(.figure(name, "memory", p, metric: "resident_bytes_model", Double(r), unit: "bytes",
-                                            source: .model, gate: .exact, depends: cfg.sizesDepend, note: "page-rounding model: ceil(bytes/4096) pages per page-aligned buffer"))
-                        rows.append(.figure(name, "memory", p, metric: "resident_bytes_per_vcpu", Double(r) / Double(n),
-                                            unit: "bytes", source: .model, gate: .exact, depends: cfg.sizesDepend, note: "resident_bytes_model / vCPUs"))
-                    }
-                    if let r = m.residentMeasured {
-                        rows.append(.figure(name, "memory", p, metric: "resident_bytes", Double(r), unit: "bytes",
-                                            source: .proxy, gate: .exact,
-                                            depends: cfg.sizesDepend, note: "mincore page count of real mmap buffers (vzalloc stand-in), after first use, before destroy"))
-                    }
+                    rows += residentRows(p, m, vcpus: n, depends: cfg.sizesDepend)
                 } catch {
                     rows.append(ResultRow(suite: name, benchmark: "memory", params: p, metric: "requested_bytes",
                                           source: .model, gate: .exact, depends: cfg.sizesDepend, status: .error, value: nil, unit: "bytes",
@@ -174,10 +175,31 @@ public struct FpstateAllocBenchmarks: BenchmarkSuite {
                 }
             }
         }
-        rows.append(.figure(name, "memory", params(cfg, [("policy", policy.rawValue)]), metric: "unfreed_buffers",
-                            Double(counting.live), unit: "count", source: .measured, gate: .exact,
-                            depends: .none, note: "\(counting.allocations) allocations, \(counting.frees) frees over the sweep"))
+        rows += LeakCount.rows(name, "memory", params(cfg, [("policy", policy.rawValue)]), counting)
+            .filter { $0.metric == "unfreed_buffers" }
         return (rows, out)
+    }
+
+    /// Resident memory of one fleet: the page model, and the mincore count
+    /// checked against it (a failed mincore is an error row, never the model).
+    func residentRows(_ p: Params, _ m: FleetMemory, vcpus n: Int, depends: HostDependency) -> [ResultRow] {
+        guard let model = m.residentModel, n > 0 else { return [] }
+        var rows: [ResultRow] = [
+            .figure(name, "memory", p, metric: "resident_bytes_model", Double(model), unit: "bytes", source: .model,
+                    gate: .exact, depends: depends, note: "page-rounding model: ceil(bytes/4096) pages per page-aligned buffer"),
+            .figure(name, "memory", p, metric: "resident_bytes_per_vcpu", Double(model) / Double(n), unit: "bytes",
+                    source: .model, gate: .exact, depends: depends, note: "resident_bytes_model / vCPUs"),
+        ]
+        if let measured = m.residentMeasured {
+            rows.append(.check(name, "memory", p, metric: "resident_bytes", Double(measured), expected: Double(model),
+                               tolerance: 0, unit: "bytes", source: .proxy, gate: .exact, depends: .machine,
+                               note: "mincore count of the real mmap buffers (vzalloc stand-in), after first use, before destroy, vs the page model"))
+        } else {
+            rows.append(ResultRow(suite: name, benchmark: "memory", params: p, metric: "resident_bytes", source: .proxy,
+                                  gate: .exact, depends: .machine, status: .error, value: nil, unit: "bytes",
+                                  note: m.residentError ?? "mincore gave no count"))
+        }
+        return rows
     }
 
     // MARK: - NUMA remote placement

@@ -4,6 +4,7 @@ import Foundation
 /// The suite's parameters, parsed and checked before anything is allocated.
 struct FpstateAllocConfig {
     var cpu: CPUDescription
+    var kernel: LinuxKernelChoice
     var sizes: FpstateSizes
     /// Fleet sizes of the memory sweep.
     var vcpus: [Int]
@@ -20,13 +21,14 @@ struct FpstateAllocConfig {
     /// vCPUs per latency fleet, and timed fleets per allocator and policy.
     var latencyVCPUs: Int
     var rounds: Int
-    /// Modelled cost of the #NM exit the lazy policy adds, in ticks.
-    var trapExitTicks: Double
-    var trapExitSource: FigureSource
+    /// Modelled costs the lazy policy adds at first use, in ticks: the #NM
+    /// exit, KVM's XFD_ERR handling, the guest's WRMSR(XFD_ERR, 0) exit.
+    var trapCosts: TrapCosts
 
     /// What the buffer sizes, and every figure computed from them, depend
-    /// on: the host's CPUID for `cpu-model=host`, nothing for a recorded CPU.
-    var sizesDepend: HostDependency { cpu.origin == .live ? .cpu : .none }
+    /// on: the host's CPUID for `cpu-model=host`, nothing for a recorded CPU,
+    /// and the running kernel when it chose the sizing rules.
+    var sizesDepend: HostDependency { kernel.depends(hostCPU: cpu.origin == .live) }
 
     static let parameters = [
         SuiteParameter("cpu-model", default: "spr", help: "CPU whose XSAVE layout sizes the buffers: the first of a list of \(CPUModelSelection.allValues.joined(separator: ", ")) (all = the first recorded CPU; host, none = this host)"),
@@ -36,12 +38,16 @@ struct FpstateAllocConfig {
         SuiteParameter("allocators", default: "malloc,posix-memalign,mmap,numa", help: "allocators to time: malloc, posix-memalign, mmap (vzalloc stand-in), numa"),
         SuiteParameter("node", default: "auto", help: "NUMA node of the vCPUs for the numa allocator (auto = the measuring CPU's node)"),
         SuiteParameter("latency-vcpus", default: "512", help: "vCPUs per timed lifecycle fleet (1...4096)"),
-        SuiteParameter("trap-exit-ticks", default: "1065", help: "modelled #NM vm-exit round trip added to lazy first use, ticks (KVM list figure ~1,020-1,110)"),
+        SuiteParameter("kernel", default: "running", help: "Linux version whose fpstate sizing rules apply (5.17 or later; `running` = uname -r)"),
+        SuiteParameter("trap-exit-ticks", default: "1065", help: "modelled #NM vm-exit round trip of lazy first use, ticks (unverified ~1,020-1,110 CPUID round trip)"),
+        SuiteParameter("xfd-err-ticks", default: "300", help: "modelled XFD_ERR handling in KVM's #NM path (RDMSR of IA32_XFD_ERR and its restore), ticks; no published figure"),
+        SuiteParameter("xfd-err-clear-exit-ticks", default: "1065", help: "modelled exit of the guest's WRMSR(IA32_XFD_ERR, 0) after the fault, ticks"),
     ]
 
     init(_ ctx: SuiteContext) throws {
         cpu = try FpstateSizes.resolveModel(ctx.parameter("cpu-model"), host: ctx.host)
-        sizes = try FpstateSizes(cpu: cpu)
+        kernel = try LinuxKernelChoice.parse(ctx.parameter("kernel"), minimum: LinuxKernelVersion(5, 17))
+        sizes = try FpstateSizes(cpu: cpu, rules: kernel.rules)
         vcpus = try FpstateAllocConfig.intList(ctx.parameter("vcpus"), name: "vcpus", range: 1...4096)
         let cpuid = try ctx.doubleParameter("cpuid-amx", range: 0...100)
         let levels = try ctx.doubleListParameter("adoption", range: 0...100)
@@ -54,8 +60,7 @@ struct FpstateAllocConfig {
         latencyVCPUs = try ctx.intParameter("latency-vcpus", range: 1...4096)
         // Quick mode keeps a few thousand events per distribution; full mode more.
         rounds = ctx.quick ? 8 : 24
-        trapExitTicks = try ctx.doubleParameter("trap-exit-ticks", range: 0...10_000_000)
-        trapExitSource = ctx.isUserSet("trap-exit-ticks") ? .input : .model
+        trapCosts = try TrapCosts(ctx)
 
         topology = NumaTopology.read()
         let nodeSpec = ctx.parameter("node")
@@ -82,4 +87,26 @@ struct FpstateAllocConfig {
 
     /// Formats a percentage for params: "10" rather than "10.0".
     static func pct(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(v) }
+}
+
+/// What the lazy policy pays at a vCPU's first AMX use besides the
+/// allocation, in ticks; each a model constant or a user input.
+struct TrapCosts {
+    struct Item { var name: String, ticks: Double, source: FigureSource }
+    var items: [Item]
+
+    init(_ ctx: SuiteContext) throws {
+        items = try ["trap-exit-ticks", "xfd-err-ticks", "xfd-err-clear-exit-ticks"].map {
+            Item(name: $0, ticks: try ctx.doubleParameter($0, range: 0...10_000_000),
+                 source: ctx.isUserSet($0) ? .input : .model)
+        }
+    }
+
+    var ticks: Double { items.reduce(0) { $0 + $1.ticks } }
+    /// `input` when the user set any of them, else `model`.
+    var source: FigureSource { items.contains { $0.source == .input } ? .input : .model }
+    var note: String {
+        items.map { "\($0.name) \(Int($0.ticks)) (\($0.source.rawValue))" }.joined(separator: " + ")
+            + ": #NM exit, XFD_ERR handling, the guest's XFD_ERR-clear exit"
+    }
 }

@@ -7,8 +7,9 @@ enum Highlights {
         let s = cfg.sizes
         let fmt = s.compacted ? "compacted (XSAVES)" : "standard (XSAVE)"
         return [
-            "buffer sizes for cpu-model \(s.cpu), \(fmt) format, \(FpstateSizes.headerBytes)-byte header (model constant):",
+            "buffer sizes for cpu-model \(s.cpu) under Linux \(s.kernel) rules (model), \(fmt) format, \(FpstateSizes.headerBytes)-byte header:",
             "  default  \(s.defaultBufferBytes) B = \(FpstateSizes.headerBytes) + \(s.defaultRegisterBytes) (mask 0x\(String(s.defaultMask, radix: 16)), \(FpstateSizes.pages(s.defaultBufferBytes)) page(s))",
+            "  at vCPU creation: \(FpstateSizes.headerBytes + s.createRegisterBytesUntil6_14) B under 5.17-6.14, \(FpstateSizes.headerBytes + s.createRegisterBytesFrom6_15) B from 6.15",
             "  expanded \(s.expandedBufferBytes) B = \(FpstateSizes.headerBytes) + \(s.expandedRegisterBytes) (mask 0x\(String(s.fullMask, radix: 16)), \(FpstateSizes.pages(s.expandedBufferBytes)) page(s))",
         ]
     }
@@ -40,13 +41,15 @@ enum Highlights {
     static func memoryTable(_ cfg: FpstateAllocConfig, _ sweep: [FpstateAllocBenchmarks.SweepKey: FleetMemory]) -> [String] {
         guard let n = cfg.vcpus.max() else { return [] }
         func pad(_ s: String, _ w: Int) -> String { s.padding(toLength: max(w, s.count), withPad: " ", startingAt: 0) }
-        var out = ["resident memory at \(n) vCPUs, KiB (mmap pages counted with mincore; = page-rounding model)",
+        var out = ["resident memory at \(n) vCPUs, KiB (mmap pages counted with mincore, checked against the page-rounding model)",
                    "  " + pad("policy", 17) + cfg.adoption.map { pad("adopt " + FpstateAllocConfig.pct($0) + "%", 14) }.joined()]
         for p in Policy.allCases {
             var line = "  " + pad(p.rawValue, 17)
             for a in cfg.adoption {
                 let m = sweep[.init(policy: p, vcpus: n, adoption: a)]
-                let v = m.map { String(format: "%.0f", Double($0.residentMeasured ?? $0.residentModel ?? $0.requested) / 1024) } ?? "error"
+                // A page-granular fleet whose mincore failed shows the error, not the model.
+                let bytes = m.flatMap { $0.residentModel == nil ? $0.requested : $0.residentMeasured }
+                let v = bytes.map { String(format: "%.0f", Double($0) / 1024) } ?? "error"
                 line += pad(v, 14)
             }
             out.append(line)

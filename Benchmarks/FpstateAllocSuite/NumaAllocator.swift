@@ -73,5 +73,6 @@ public final class NumaAllocator: StateAllocator {
         return StateBlock(base: p, requested: bytes, reserved: len)
     }
 
-    public func release(_ block: StateBlock) { numa_free(block.base, block.requested) }
+    /// numa_free reports nothing; munmap underneath cannot fail for a block it mapped.
+    public func release(_ block: StateBlock) -> Bool { numa_free(block.base, block.requested); return true }
 }

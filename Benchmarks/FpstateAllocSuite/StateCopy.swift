@@ -67,30 +67,34 @@ public struct StateCopier: Sendable {
     }
 }
 
-/// Expands `old` to a buffer of `newBytes`: save the live state into the old
-/// buffer, allocate the new one (zeroed, touched), copy the register area,
-/// restore from the new buffer, free the old one.  Returns nil, keeping
-/// `old` (as Linux keeps the old fpstate when the reallocation fails), when
-/// the allocation fails.
+/// Expands `old` to a zeroed buffer of `newBytes`, as Linux's
+/// `fpstate_realloc` does: allocate (vzalloc), make the registers current
+/// from the old buffer only when it is in use, set the new header's
+/// XCOMP_BV (`xstate_init_xcomp_bv`), swap (the caller stores the returned
+/// block), free the old buffer.  Nothing is copied: state in use lives in
+/// the registers and reaches the new buffer at the next save.
 ///
-/// Kept out of line on purpose: XRSTOR reloads XMM/YMM registers with the
-/// values XSAVE captured, so no caller value may live in a vector register
-/// across the pair; a call boundary guarantees that (all vector registers
-/// are caller-saved), and between the two instructions there are only calls.
+/// - `inUse`: the buffer belongs to a context that is running (a vCPU in
+///   KVM_RUN taking its first-use trap).  The kernel then XRSTORs from the
+///   old buffer if the registers are not current (TIF_NEED_FPU_LOAD); this
+///   does it every time, an upper bound.  Not in use (the guest fpstate at
+///   KVM_SET_CPUID2): no register work at all.
+/// - `xcompBV`: the value for the new header (0 for the standard format).
 ///
-/// - Parameter verify: when non-nil and the copier uses XSAVE, receives an
-///   XSAVE right after the XRSTOR (tests compare it with the saved image).
+/// Returns nil, keeping `old` (as Linux keeps the old fpstate when the
+/// allocation fails), when the allocation fails.  Out of line: XRSTOR
+/// reloads vector registers behind the compiler's back, and a call boundary
+/// (every vector register caller-saved) keeps caller values out of them.
 @inline(never)
 public func expandState(_ old: StateBlock, to newBytes: Int, allocator: StateAllocator,
-                        copier: StateCopier, verify: UnsafeMutableRawPointer? = nil) -> StateBlock? {
-    let copyBytes = min(old.requested, newBytes) - FpstateSizes.headerBytes
-    if case .xsave(let mask, _) = copier.mode { cx_xsave(old.registers, mask) }
+                        copier: StateCopier, inUse: Bool, xcompBV: UInt64) -> (block: StateBlock, restored: Bool)? {
     guard let new = allocator.allocate(newBytes) else { return nil }
-    memcpy(new.registers, old.registers, copyBytes)
-    if case .xsave(let mask, _) = copier.mode {
-        cx_xrstor(new.registers, mask)
-        if let verify { cx_xsave(verify, mask) }
+    var restored = false
+    if inUse, case .xsave(let mask, _) = copier.mode {
+        cx_xrstor(old.registers, mask)
+        restored = true
     }
+    new.registers.storeBytes(of: xcompBV, toByteOffset: XSaveLayout.legacyAreaSize + 8, as: UInt64.self)
     allocator.release(old)
-    return new
+    return (new, restored)
 }

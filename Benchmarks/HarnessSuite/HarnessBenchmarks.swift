@@ -4,19 +4,23 @@ import Foundation
 
 /// `harness`: what the measurement core itself can resolve on this machine.
 ///
-/// - the timer floor: the empty fenced region from Swift and the same
-///   region timed entirely in C (they should agree: Swift adds nothing);
+/// - the timer floor: the bare fenced pair, and the kernel's own region
+///   around an empty closure, with a check that the second adds a bounded
+///   overhead to the first;
 /// - the TSC step: the smallest non-zero difference between two reads;
-/// - dependent-add chains of length L, 2L, 4L, 8L: one add per core cycle,
-///   so the fit's slope is ticks per core cycle and R^2 shows linearity;
+/// - dependent-add chains of length L, 2L, 4L, 8L, one per region: the
+///   fit's slope is ticks per add (per core cycle, if one add takes one
+///   cycle) and R^2 shows linearity;
 /// - a 1,000-add chain amortised over 16 chains per region, the run-to-run
-///   stability figure.
+///   stability figure, checked against the slope.
 public struct HarnessBenchmarks: BenchmarkSuite {
+    /// Measured on the reference machine kind (release build); see `--dry-run`.
+    public var estimatedSeconds: DurationEstimate? { DurationEstimate(quick: 0.3, full: 1) }
     public init() {}
     public let name = "harness"
     public let summary = "timer floor, TSC step, dependent-add linearity and core-cycle estimate"
     public let benchmarks = [
-        BenchmarkInfo("timer", "empty fenced region from Swift and from C; TSC step"),
+        BenchmarkInfo("timer", "bare fenced pair and the kernel's region around an empty closure (overhead checked); TSC step"),
         BenchmarkInfo("add-chain", "dependent-add chains of L, 2L, 4L, 8L adds; linear fit"),
         BenchmarkInfo("add-chain-1000", "one 1,000-add chain, amortised over 16 per region (honours XFD_BENCH_SLOWDOWN)"),
     ]
@@ -36,83 +40,101 @@ public struct HarnessBenchmarks: BenchmarkSuite {
         let k = ctx.kernel
         let samples = ctx.quick ? 2_000 : 20_000
         let base = try Self.chainBase(ctx)
-        ctx.progress.plan(total: 4)
+        ctx.progress.plan(total: 2 + Self.rounds)
         var rows: [ResultRow] = []
         let s = name
 
         try ctx.progress.step("timer floor")
+        // The bare fenced pair, and the region every measurement pays (what
+        // `measure` and `events` time around a body: fences, TSC reads and
+        // the call of a closure from this module), with an empty body.
         // Interleaved in blocks of 100 so both see the same machine state.
-        var swiftValues: [Double] = [], cValues: [Double] = []
+        var bareValues: [Double] = [], pathValues: [Double] = []
+        var pathDropped = 0
         for _ in 0..<samples / 100 {
-            swiftValues += k.emptyRegion(samples: 100)
-            cValues += k.emptyRegionC(samples: 100)
+            bareValues += k.emptyRegion(samples: 100)
+            let path = k.events(count: 100, floor: 0, Self.emptyBody)
+            pathValues += path.perOp
+            pathDropped += path.migrationsDropped
         }
-        let swiftRegion = TimingSamples(perOp: swiftValues), cRegion = TimingSamples(perOp: cValues)
+        let bareRegion = TimingSamples(perOp: bareValues)
+        let pathRegion = TimingSamples(perOp: pathValues, migrationsDropped: pathDropped)
         // Timer rows describe the machine (quantised to the TSC step): reported, not gated.
-        var swiftRow = ResultRow.timing(s, "timer", ["from": "swift"], metric: "empty_region", swiftRegion,
-                                        note: "lfence;rdtsc;lfence twice, nothing between")
-        var cRow = ResultRow.timing(s, "timer", ["from": "c"], metric: "empty_region", cRegion,
-                                    note: "the same pair timed inside one C function")
-        swiftRow.gate = .info; cRow.gate = .info
-        rows += [swiftRow, cRow]
+        var bareRow = ResultRow.timing(s, "timer", ["from": "swift"], metric: "empty_region", bareRegion,
+                                       note: "lfence;rdtsc;lfence twice, nothing between")
+        var pathRow = ResultRow.timing(s, "timer", ["from": "kernel"], metric: "empty_region", pathRegion,
+                                       note: "the kernel's timed region around an empty closure (TimingKernel.events)")
+        bareRow.gate = .info; pathRow.gate = .info
+        rows += [bareRow, pathRow]
         // Means, not medians: a region of ~60 ticks reads as 49 or 73 on a
         // TSC that advances in ~24-tick steps, so medians jump a whole step;
         // the read's phase against the step is random, so the mean resolves
-        // the region's length below the step.  Samples outside the Tukey
-        // fences (interrupts, thousands of ticks) are left out of this mean
-        // only; the rows above keep them.
-        let swiftMean = Self.meanWithinFences(swiftValues), cMean = Self.meanWithinFences(cValues)
-        let floorRatio = swiftMean / cMean
-        rows.append(.figure(s, "timer", metric: "swift_over_c_floor", floorRatio, unit: "ratio",
-                            source: .measured, depends: .machine, note: "Swift / C empty region, means within the Tukey fences"))
+        // the region's length below the step.  Samples outside the fences
+        // (interrupts, thousands of ticks) are left out of this mean only;
+        // the rows above keep them.
+        let bareMean = Self.meanWithinFences(bareValues)
+        let pathMean = pathValues.isEmpty ? Double.nan : Self.meanWithinFences(pathValues)
+        rows.append(Self.pathOverheadRow(kernelMean: pathMean, bareMean: bareMean))
 
         try ctx.progress.step("TSC step")
         let step = Self.tscStep(samples: samples)
         rows.append(.figure(s, "timer", metric: "tsc_step", step, unit: "ticks", source: .measured,
                             depends: .machine, note: "smallest non-zero difference between consecutive unfenced RDTSC reads"))
 
-        try ctx.progress.step("dependent-add chains")
+        // The chain series and the amortised chain are one interleaved set:
+        // the slope and `per_chain` are checked against each other, so both
+        // must see the same machine states (the speed can move ~2 % within
+        // a quick run).  The slowdown knob lengthens the amortised chain by
+        // whole blocks of 100 adds.
         let lengths = [base, 2 * base, 4 * base, 8 * base]
-        var medians: [Double] = []
-        for len in lengths {
-            // One chain per region, timed as is: the fit's intercept absorbs
-            // the region's fixed cost, the slope is the per-add cost.
-            let m = k.events(count: ctx.quick ? 300 : 3_000, floor: 0) { _ in
-                _ = cx_dependent_adds(UInt64(len / 100))
-            }
-            let row = ResultRow.timing(s, "add-chain", ["adds": "\(len)"], metric: "region", m,
-                                       note: "one chain per fenced region, empty region included")
-            rows.append(row)
-            medians.append(row.value ?? .nan)
+        let extra = try SlowdownKnob.fraction(suite: s, benchmark: "add-chain-1000")
+        let blocks = UInt64((10 * (1 + extra)).rounded())
+        let body = AddChain(blocks: blocks)
+        // One chain per region, timed as is: the fit's intercept absorbs the
+        // region's fixed cost, the slope is the per-add cost.
+        let series = lengths.map { len in
+            TimedCase.events(floor: 0) { _ in _ = cx_dependent_adds(UInt64(len / 100)) }
         }
-        let fit = LinearFit(x: lengths.map(Double.init), y: medians)
+        // The 16 or 32 chains of a region form one dependency chain (see AddChain).
+        let plan = RoundPlan(rounds: Self.rounds, samples: ctx.quick ? 300 : 3_000)
+        let measured = try k.interleaved(series + [.differenced(inner: 16, body.run)], plan: plan) { r in
+            try ctx.progress.step("dependent-add chains, round \(r + 1)/\(plan.rounds)")
+        }
+        var means: [Double] = []
+        for (len, m) in zip(lengths, measured) {
+            let row = ResultRow.timing(s, "add-chain", ["adds": "\(len)"], metric: "region", m,
+                                       note: "one chain per fenced region, empty region included; \(plan.rounds) interleaved rounds")
+            rows.append(row)
+            // Means, for the reason given at the timer floor: a median of
+            // regions quantised to the TSC step moves the slope by a step.
+            means.append(m.perOp.isEmpty ? .nan : Self.meanWithinFences(m.perOp))
+        }
+        let fit = LinearFit(x: lengths.map(Double.init), y: means)
         rows.append(.figure(s, "add-chain", metric: "ticks_per_add", fit.slope, unit: "ticks",
-                            source: .measured, depends: .machine, note: "least-squares slope over the chain medians"))
+                            source: .measured, depends: .machine,
+                            note: "least-squares slope over the chains' means within the Tukey fences"))
         rows.append(.figure(s, "add-chain", metric: "intercept", fit.intercept, unit: "ticks",
                             source: .measured, depends: .machine, note: "fixed cost per region (about the empty region)"))
         rows.append(.figure(s, "add-chain", metric: "r_squared", fit.rSquared, unit: "ratio",
                             source: .measured, depends: .machine, note: "linearity of region time in chain length"))
         if fit.slope > 0 {
             rows.append(.figure(s, "add-chain", metric: "core_clock_est", ctx.tsc.hz / fit.slope / 1e6,
-                                unit: "MHz", source: .measured,
-                                depends: .machine, note: "estimate: TSC Hz / ticks per dependent add (one add per core cycle)"))
+                                unit: "MHz", source: .model, gate: .info, depends: .machine,
+                                note: "model: TSC Hz / measured ticks per dependent add, assuming one add per core cycle (no PMU to count cycles)"))
         }
 
-        try ctx.progress.step("1,000-add chain")
-        // The slowdown knob lengthens the chain by whole blocks of 100 adds.
-        let extra = try SlowdownKnob.fraction(suite: s, benchmark: "add-chain-1000")
-        let blocks = UInt64((10 * (1 + extra)).rounded())
-        let chain = k.measure(inner: 16, samples: ctx.quick ? 300 : 3_000) { n in
-            for _ in 0..<n { _ = cx_dependent_adds(blocks) }
-        }
+        let chain = measured[lengths.count]
         rows.append(.timing(s, "add-chain-1000", ["adds": "1000"], metric: "per_chain", chain,
-                            note: "(t(32 chains) - t(16 chains)) / 16 per sample"
+                            note: "(t(32 chains) - t(16 chains)) / 16 per sample, chains threaded through one sum, interleaved with the chain series"
                                 + (extra > 0 ? "; \(SlowdownKnob.variable) added \(blocks * 100 - 1000) adds" : "")))
+        if let perChain = chain.summary?.median {
+            rows.append(Self.chainAgreementRow(perChain: perChain, adds: Double(body.adds), ticksPerAdd: fit.slope))
+        }
 
         let est = ctx.tsc.hz / fit.slope / 1e6
         return SuiteResult(rows: rows, highlights: [
-            String(format: "empty region (mean): %.1f ticks from Swift, %.1f from C (ratio %.3f); TSC step %.0f ticks",
-                   swiftMean, cMean, floorRatio, step),
+            String(format: "empty region (mean): %.1f ticks bare, %.1f through the kernel (+%.1f); TSC step %.0f ticks",
+                   bareMean, pathMean, pathMean - bareMean, step),
             String(format: "dependent adds: %.4f ticks/add (R^2 %.5f), core clock ~%.0f MHz (estimate)",
                    fit.slope, fit.rSquared, est),
             String(format: "1,000-add chain: median %.1f ticks (%.1f ns)",
@@ -120,10 +142,51 @@ public struct HarnessBenchmarks: BenchmarkSuite {
         ])
     }
 
-    /// Mean of the values within the Tukey fences of `values`.
+    /// Interleaved rounds of the add-chain measurements.
+    static let rounds = 10
+
+    /// The body timed for the kernel's own region: nothing.
+    static let emptyBody: (Int) -> Void = { _ in }
+
+    /// Most the kernel's region may add to the bare fenced pair, in ticks.
+    /// The call and return of the closure cost ~10 ticks on a Zen 4 VM
+    /// (~16 core cycles); the faults this exists to catch cost more: the
+    /// CPU-id read moved inside the region added ~54 ticks there (RDTSCP +
+    /// LFENCE), and an unspecialised tick source, an allocation or
+    /// unoptimised code between the reads add calls of their own.
+    public static let pathOverheadLimit = 25.0
+
+    /// The check that the real timing path adds a bounded overhead over a
+    /// bare fenced pair: `kernelMean - bareMean` within 0 ± limit.
+    static func pathOverheadRow(kernelMean: Double, bareMean: Double) -> ResultRow {
+        .check("harness", "timer", metric: "kernel_path_overhead", kernelMean - bareMean, expected: 0,
+               tolerance: pathOverheadLimit, unit: "ticks", source: .measured, depends: .machine,
+               note: "kernel region around an empty closure - bare fenced pair, means within the Tukey fences")
+    }
+
+    /// Most `per_chain` may differ from the chain-series slope times the
+    /// adds, as a fraction.  Both time the same dependent adds in the same
+    /// process; what this catches is a systematic error of the amortised
+    /// loop, such as chains that overlap out of order (6-8 % on Zen 4).
+    public static let chainAgreementTolerance = 0.03
+
+    /// `per_chain / (adds * ticks_per_add)`, checked against 1.
+    static func chainAgreementRow(perChain: Double, adds: Double, ticksPerAdd: Double) -> ResultRow {
+        .check("harness", "add-chain-1000", ["adds": "1000"], metric: "per_chain_over_slope",
+               perChain / (adds * ticksPerAdd), expected: 1, tolerance: chainAgreementTolerance, unit: "ratio",
+               source: .measured, depends: .machine,
+               note: String(format: "per_chain / (%.0f adds x add-chain ticks_per_add)", adds))
+    }
+
+    /// Mean of the values within the Tukey fences of `values`, the IQR
+    /// taken as at least the data's quantum (the smallest gap between two
+    /// distinct values): regions quantised to the TSC step often have
+    /// p25 == p75, and fences of zero width would keep only that one value.
     static func meanWithinFences(_ values: [Double]) -> Double {
         let s = Summary(values)
-        let iqr = s.p75 - s.p25
+        let distinct = Array(Set(values)).sorted()
+        let quantum = zip(distinct, distinct.dropFirst()).map { $1 - $0 }.min() ?? 0
+        let iqr = max(s.p75 - s.p25, quantum)
         let kept = values.filter { $0 >= s.p25 - 1.5 * iqr && $0 <= s.p75 + 1.5 * iqr }
         return kept.reduce(0, +) / Double(kept.count)
     }

@@ -36,11 +36,12 @@ public enum PairedMeasurement {
     public static let fenceSlackTicks = 64.0
 
     public struct Result {
-        /// perLoop[i][s]: ticks per exit of loop i in clean round s; use the
-        /// mean for the long-run cost (windows differ in content).
+        /// perLoop[i][s]: ticks per exit of loop i in clean round s.
         public var perLoop: [[Double]]
         /// Rounds lost because a sample kept migrating or being preempted.
         public var roundsDropped: Int
+        /// Samples the timing kernel discarded because the thread changed CPU.
+        public var migratedSamples: Int
         /// Samples discarded because the thread was context-switched during them.
         public var preemptedSamples: Int
         /// Rounds set aside because a region was beyond its fence.
@@ -67,7 +68,7 @@ public enum PairedMeasurement {
         for _ in 0..<warmup { for l in loops { l.run(2 * inner) } }
         // rounds[r][i] = (perOp, short region, long region) of loop i.
         var rounds: [[(perOp: Double, short: Double, long: Double)]] = []
-        var dropped = 0, preempted = 0, round = 0
+        var dropped = 0, preempted = 0, migrated = 0, round = 0
         while rounds.count < samples && round < samples * 4 {
             var got: [(perOp: Double, short: Double, long: Double)?] = Array(repeating: nil, count: loops.count)
             var ok = true
@@ -77,6 +78,7 @@ public enum PairedMeasurement {
                 for _ in 0..<4 {
                     let before = contextSwitches()
                     let m = kernel.measure(inner: inner, samples: 1, warmup: 0) { loops[i].run($0) }
+                    migrated += m.migrationsDropped
                     if contextSwitches() != before { preempted += 1; continue }
                     if let v = m.perOp.first, let s = m.shortRegions.first, let l = m.longRegions.first {
                         got[i] = (v, s, l); break
@@ -102,7 +104,7 @@ public enum PairedMeasurement {
         }
         let kept = clean.count >= min(5, rounds.count) ? clean : rounds
         let per = (0..<loops.count).map { i in kept.map { $0[i].perOp } }
-        return Result(perLoop: per, roundsDropped: dropped, preemptedSamples: preempted,
+        return Result(perLoop: per, roundsDropped: dropped, migratedSamples: migrated, preemptedSamples: preempted,
                       disturbedRounds: rounds.count - kept.count)
     }
 

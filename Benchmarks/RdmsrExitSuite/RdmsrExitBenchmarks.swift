@@ -1,4 +1,5 @@
 import BenchCore
+import CXState
 import Foundation
 
 /// `rdmsr-exit`: what one RDMSR(IA32_XFD) per vm-exit costs a vCPU, and
@@ -7,33 +8,60 @@ import Foundation
 /// A simulated vCPU run loop (real code, real TSC) runs one iteration per
 /// vm-exit: optional guest quantum, exit round trip, the exit reason's
 /// handler (calibrated dependent adds from the cost table), the policy's XFD
-/// step (the per-exit RDMSR, trapped writes as extra exits, XFD_ERR on #NM)
-/// and, for exits to user space, a real XSAVE/XRSTOR FPU swap.  RDMSR cannot
-/// run in user space: its cost is injected work (`model`/`input`) or a real
-/// stand-in instruction (`proxy`).  Policies are measured in interleaved
-/// rounds against the `none` baseline, so overheads are paired differences.
-/// Models (CPU share, break-even, fleet) are computed from those.
+/// work and, for exits to user space, a real XSAVE/XRSTOR FPU swap.  The XFD
+/// work follows KVM's rules for the kernel version assumed (`KVMExitRules`):
+/// the RDMSR(IA32_XFD) only on exits that leave the fastpath loop, #NM
+/// intercepted only while XFD writes pass through, the guest's XFD_ERR clear
+/// as one more MSR-write exit per XFD fault, trapped XFD writes as extra
+/// exits.  RDMSR cannot run in user space: its cost is injected work (rows
+/// `simulated`) or a real stand-in instruction (`proxy`).  Policies are
+/// timed in interleaved rounds against the `none` baseline, so overheads are
+/// paired differences.  Plans, the break-even formula and the injected fleet
+/// are computed without timing (`model`).
 public struct RdmsrExitBenchmarks: BenchmarkSuite {
-    public init() {}
+    /// Exit costs measured on this host (e.g. through /dev/kvm by the `kvm`
+    /// suite's measurement), in core cycles; they become the cost table's
+    /// defaults, the model constants stay as fallback and both are
+    /// reported.  Empty by default.  Called once per run of the suite.
+    public let measuredExitCosts: @Sendable (SuiteContext) throws -> [ExitCostItem: MeasuredExitCost]
+
+    public init(measuredExitCosts: @escaping @Sendable (SuiteContext) throws -> [ExitCostItem: MeasuredExitCost] = { _ in [:] }) {
+        self.measuredExitCosts = measuredExitCosts
+    }
+
+    /// Measured on the reference machine kind (release build); see `--dry-run`.
+    public var estimatedSeconds: DurationEstimate? { DurationEstimate(quick: 2, full: 5) }
     public let name = "rdmsr-exit"
-    public let summary = "cost of RDMSR(IA32_XFD) per vm-exit in a simulated exit loop, per XFD interception policy"
+    public let summary = "cost of RDMSR(IA32_XFD) per vm-exit in a simulated exit loop, per XFD interception policy and kernel version"
     public let benchmarks = [
         BenchmarkInfo("loop-overhead", "the loop itself, all work zero (ticks per exit; target <= 10)"),
         BenchmarkInfo("fpu-swap", "real XSAVE/XRSTOR swap of an exit to user space, host XCR0 mask"),
         BenchmarkInfo("injected-add", "ticks per injected dependent add inside the loop vs the harness estimate"),
-        BenchmarkInfo("exit-loop", "ticks per exit per RDMSR source x policy x guest kind"),
-        BenchmarkInfo("overhead", "per-exit overhead vs none, ticks and % (paired differences)"),
-        BenchmarkInfo("self-check", "passthrough-at-cpuid - none vs the injected RDMSR cost (error)"),
-        BenchmarkInfo("cpu-share", "model: vCPU share lost at given exit rates"),
-        BenchmarkInfo("break-even", "guest XFD writes per 1k exits above which always-intercept is dearer (analytic and from the loop)"),
-        BenchmarkInfo("fleet", "model: overhead of each policy for a fleet mix of guest kinds"),
+        BenchmarkInfo("cost-table", "exit costs injected (model constants with citations; measured or user values when given, both shown)"),
+        BenchmarkInfo("plan", "model: per policy x guest kind, XFD reads, extra exits and injected overhead of the exit plans (TDX included)"),
+        BenchmarkInfo("exit-loop", "simulated: ticks per exit per RDMSR source x policy x guest kind"),
+        BenchmarkInfo("overhead", "simulated: per-exit overhead vs none, ticks and % (paired differences)"),
+        BenchmarkInfo("loop-fidelity", "check: passthrough-at-cpuid - none recovers the injected RDMSR work, against a plain add chain of that work timed alone (XFD_BENCH_SLOWDOWN=rdmsr-exit/loop-fidelity=F injects a fault)"),
+        BenchmarkInfo("cpu-share", "vCPU share lost at given exit rates, from the simulated overheads"),
+        BenchmarkInfo("break-even", "guest XFD writes per 1k exits above which always-intercept is dearer (formula and loop), and a check of the loop against the plans"),
+        BenchmarkInfo("fleet", "overhead of each policy for a fleet mix of guest kinds (simulated, and model from the plans)"),
     ]
     public let parameters = RdmsrExitConfig.parameters
 
     public func configure(_ ctx: SuiteContext) throws { try RdmsrExitConfig(ctx).checkWork(quick: ctx.quick) }
 
+    /// Relative part of the loop-fidelity tolerance.  The check exists to
+    /// catch injected work the loop loses or duplicates: a skipped or doubled
+    /// access is a 100 % error for the one access per exit the check times.
+    /// What it must let through is systematic and small: short add blocks
+    /// overlapping the loop's own instructions, and TSC quantisation.
+    public static let fidelityRelativeTolerance = 0.15
+    /// Absolute part of the loop-fidelity tolerance, ticks per exit.
+    public static let fidelityAbsoluteTolerance = 3.0
+
     public func run(_ ctx: SuiteContext) throws -> SuiteResult {
-        let cfg = try RdmsrExitConfig(ctx)
+        let cfg = try RdmsrExitConfig(ctx, measured: measuredExitCosts(ctx))
+        let faultFraction = try SlowdownKnob.fraction(suite: name, benchmark: "loop-fidelity")
         var out = Output(suite: name)
         let K = cfg.exits
         let reasons = cfg.mix.sequence(count: PairedMeasurement.sequenceLength(inner: K, samples: cfg.samples), seed: ctx.seed)
@@ -48,17 +76,24 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
         case .failure(let why):
             swapNote = "user-space exits: FPU swap left out (\(why.text))"
         }
-        ctx.progress.plan(total: 3 + cfg.rdmsr.count + 1)
-        let base = ExitPlanConfig(policy: .none, guest: .legacy, msrCost: .cycles(0), roundTrip: cfg.roundTrip,
-                                  guestQuantum: cfg.guestQuantum, costs: cfg.costs,
-                                  writeInterval: cfg.writeInterval, fpuSwap: areas != nil)
+        ctx.progress.plan(total: 5 + cfg.rdmsr.count)
+        let base = ExitPlanConfig(policy: .none, guest: .legacy, msrCost: .cycles(0), costs: cfg.costs, rules: cfg.rules,
+                                  guestQuantum: cfg.guestQuantum, writeInterval: cfg.writeInterval,
+                                  amxSwitchPeriod: cfg.amxSwitchPeriod, newAMXTaskPeriod: cfg.newAMXTaskPeriod,
+                                  fpuSwap: areas != nil)
+
+        // --- untimed: the cost table, the plans, the formula
+        try ctx.progress.step("models")
+        out.rows += cfg.costs.rows(suite: name)
+        let injected = try Self.planRows(cfg, base: base, reasons: reasons, timed: timed, seed: ctx.seed, out: &out)
+        Self.analyticBreakEven(cfg, out: &out)
+        Self.injectedFleet(cfg, injected: injected, sequence: (reasons.count, ctx.seed), out: &out)
 
         // --- the loop's own cost: every exit does nothing
         try ctx.progress.step("loop overhead")
         var zero = base
-        zero.roundTrip = 0; zero.guestQuantum = 0; zero.costs = .zero; zero.fpuSwap = false
-        let zeroPlan = try ExitPlan(reasons: reasons, config: zero)
-        let zeroLoop = ExitLoop(plan: zeroPlan, proxy: nil, areas: nil)
+        zero.guestQuantum = 0; zero.costs = .zero; zero.fpuSwap = false
+        let zeroLoop = ExitLoop(plan: try ExitPlan(reasons: reasons, config: zero), proxy: nil, areas: nil)
         // An empty exit is a few ticks: amortise over at least 1,024 exits so
         // the TSC step (~24 ticks here) stays far below the figure.
         let kEmpty = max(K, 1_024)
@@ -68,10 +103,9 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
                                                     config: zero),
                                  proxy: nil, areas: nil)
         let overhead = PairedMeasurement.run([emptyLoop], inner: kEmpty, samples: emptySamples, kernel: ctx.kernel)
-        var ovRow = Self.meanRow(name, "loop-overhead", ["exits": "\(kEmpty)"], metric: "ticks_per_exit",
-                                 overhead.perLoop[0], dropped: overhead.roundsDropped, source: .measured,
-                                     note: "all work zero: one word load, an empty add block and two branches per exit; (t(2K)-t(K))/K" + Self.preemptionNote(overhead))
-        ovRow.gate = .info  // a property of the harness on this machine
+        let ovRow = Self.medianRow(name, "loop-overhead", ["exits": "\(kEmpty)"], metric: "ticks_per_exit",
+                                   overhead.perLoop[0], overhead, source: .measured, gate: .info,
+                                   note: "all work zero: one word load, an empty add block and two branches per exit; (t(2K)-t(K))/K")
         out.rows.append(ovRow)
         let loopOverhead = ovRow.value ?? .nan
         out.highlights.append(String(format: "loop overhead: %.2f ticks/exit amortised over %d exits (target <= 10: %@)",
@@ -85,12 +119,10 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
             let p1 = try ExitPlan(reasons: ioOnly, config: withSwap), p0 = try ExitPlan(reasons: ioOnly, config: zero)
             let r = PairedMeasurement.run([ExitLoop(plan: p1, proxy: nil, areas: a), ExitLoop(plan: p0, proxy: nil, areas: nil)],
                                           inner: K, samples: cfg.samples, kernel: ctx.kernel)
-            let row = Self.meanRow(name, "fpu-swap", ["mask": "0x" + String(a.mask, radix: 16)], metric: "ticks_per_swap",
-                                   r.difference(0, minus: 1), dropped: r.roundsDropped, source: .measured, median: true,
-                                       note: "XSAVE guest, XRSTOR host, XSAVE host, XRSTOR guest (\(a.bytes) B standard format); paired difference vs the empty loop" + Self.preemptionNote(r))
-            var swapRow = row
-            swapRow.gate = .timing
-            out.rows.append(swapRow)
+            let row = Self.medianRow(name, "fpu-swap", ["mask": "0x" + String(a.mask, radix: 16)], metric: "ticks_per_swap",
+                                     r.difference(0, minus: 1), r, source: .measured, gate: .timing,
+                                     note: "XSAVE guest, XRSTOR host, XSAVE host, XRSTOR guest (\(a.bytes) B standard format); paired difference vs the empty loop")
+            out.rows.append(row)
             out.highlights.append(String(format: "FPU swap of a user-space exit (2x XSAVE + 2x XRSTOR, mask 0x%@): %.0f ticks",
                                          String(a.mask, radix: 16), row.value ?? .nan))
         } else if case .failure(let why) = swap {
@@ -100,14 +132,14 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
         // --- injected work: ticks per add inside this loop
         try ctx.progress.step("injected-add calibration")
         var calCfg = zero; calCfg.guestQuantum = 1_000
-        let calPlan = try ExitPlan(reasons: reasons, config: calCfg)
-        let cal = PairedMeasurement.run([ExitLoop(plan: calPlan, proxy: nil, areas: nil), zeroLoop],
+        let cal = PairedMeasurement.run([ExitLoop(plan: try ExitPlan(reasons: reasons, config: calCfg), proxy: nil, areas: nil), zeroLoop],
                                         inner: K, samples: cfg.samples, kernel: ctx.kernel)
         let perAdd = cal.difference(0, minus: 1).map { $0 / 1_000 }
-        out.rows.append(Self.meanRow(name, "injected-add", ["adds_per_exit": "1000"], metric: "ticks_per_add",
-                                     perAdd, dropped: cal.roundsDropped, source: .measured, median: true,
-                                note: "1,000 injected adds per exit minus the empty loop, /1000" + Self.preemptionNote(cal)))
-        let loopTicksPerAdd = perAdd.isEmpty ? .nan : Summary(perAdd).median
+        let calRow = Self.medianRow(name, "injected-add", ["adds_per_exit": "1000"], metric: "ticks_per_add",
+                                    perAdd, cal, source: .measured, gate: .info,
+                                    note: "1,000 injected adds per exit minus the empty loop, /1000")
+        out.rows.append(calRow)
+        let loopTicksPerAdd = calRow.value ?? .nan
         if let t = ctx.ticksPerCoreCycle {
             out.rows.append(.figure(name, "injected-add", metric: "loop_over_harness", loopTicksPerAdd / t, unit: "ratio",
                                     source: .measured, depends: .machine, note: String(format: "in-loop ticks per add / harness estimate %.4f ticks per core cycle", t)))
@@ -117,9 +149,9 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
 
         // --- the loop under every RDMSR source, policy and guest kind
         var table: [String: [XFDPolicy: [GuestKind: Double]]] = [:]
-        var injectedTable: [String: [XFDPolicy: [GuestKind: Double]]] = [:]
         var noneTicks: [String: [GuestKind: Double]] = [:]
         var ran: [RDMSRSource] = []
+        let kernelParam = cfg.rules.kernel.description
         for src in cfg.rdmsr {
             try ctx.progress.step("rdmsr \(src.label)")
             var proxy: ProxyInstruction?
@@ -133,53 +165,44 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
             }
             ran.append(src)
             var perPolicy: [XFDPolicy: [GuestKind: Double]] = [:]
-            var pairs: [GuestKind: PairedMeasurement.Result] = [:]
-            var plans: [GuestKind: [ExitPlan]] = [:]
             for guest in GuestKind.allCases {
                 var c = base; c.guest = guest; c.msrCost = src.cost
-                let policies = XFDPolicy.allCases
-                let ps = try policies.map { pol -> ExitPlan in c.policy = pol; return try ExitPlan(reasons: reasons, config: c) }
-                let loops = ps.map { ExitLoop(plan: $0, proxy: proxy, areas: areas) }
-                let r = PairedMeasurement.run(loops, inner: K, samples: cfg.samples, kernel: ctx.kernel)
-                pairs[guest] = r; plans[guest] = ps
-                let noneMean = Self.mean(r.perLoop[0])
-                noneTicks[src.label, default: [:]][guest] = noneMean
-                for (i, pol) in policies.enumerated() {
-                    let p: Params = ["rdmsr": src.label, "policy": pol.rawValue, "guest": guest.rawValue]
-                    let injected = Double(ps[i].injectedCycles(timed)) / Double(timed.count)
-                    var loopRow = Self.meanRow(name, "exit-loop", p, metric: "ticks_per_exit",
-                                               r.perLoop[i], dropped: r.roundsDropped,
-                                            source: pol == .none ? cfg.costSource : src.source,
-                                            note: String(format: "simulated exits, injected %.1f cycles/exit (cost table, round trip %d, quantum %d)", injected, cfg.roundTrip, cfg.guestQuantum)
-                                                + (proxy.map { "; " + Self.proxyNote($0) } ?? "") + "; " + swapNote
-                                                + Self.preemptionNote(r))
-                    loopRow.gate = .timing
-                    out.rows.append(loopRow)
+                let ps = try XFDPolicy.timed.map { pol -> ExitPlan in c.policy = pol; return try ExitPlan(reasons: reasons, config: c) }
+                let r = PairedMeasurement.run(ps.map { ExitLoop(plan: $0, proxy: proxy, areas: areas) },
+                                              inner: K, samples: cfg.samples, kernel: ctx.kernel)
+                let noneMedian = r.perLoop[0].isEmpty ? .nan : Summary(r.perLoop[0]).median
+                noneTicks[src.label, default: [:]][guest] = noneMedian
+                for (i, pol) in XFDPolicy.timed.enumerated() {
+                    let p: Params = ["rdmsr": src.label, "policy": pol.rawValue, "guest": guest.rawValue, "kernel": kernelParam]
+                    let inj = Double(ps[i].injectedCycles(timed)) / Double(timed.count)
+                    out.rows.append(Self.medianRow(name, "exit-loop", p, metric: "ticks_per_exit", r.perLoop[i], r,
+                                                   source: src.timedSource, gate: .timing,
+                                                   note: String(format: "simulated exits, injected %.1f cycles/exit (%@; quantum %d; %@)",
+                                                                inj, cfg.costs.description, cfg.guestQuantum, cfg.rules.summary)
+                                                    + (proxy.map { "; " + Self.proxyNote($0) } ?? "") + "; " + swapNote))
                     guard pol != .none else { continue }
-                    let d = r.difference(i, minus: 0)
-                    let injectedDiff = injected - Double(ps[0].injectedCycles(timed)) / Double(timed.count)
-                    injectedTable[src.label, default: [:]][pol, default: [:]][guest] = injectedDiff
-                    var ovr = Self.meanRow(name, "overhead", p, metric: "overhead_ticks",
-                                           d, dropped: r.roundsDropped, source: src.source, median: true,
-                                               note: String(format: "paired per-round difference vs none; injected difference %.2f cycles/exit", injectedDiff)
-                                                + (proxy != nil ? " plus the stand-in instructions" : "") + Self.preemptionNote(r))
-                    ovr.gate = .info  // a difference of two timings: reported, the timings themselves are gated
+                    let injDiff = inj - Double(ps[0].injectedCycles(timed)) / Double(timed.count)
+                    let ovr = Self.medianRow(name, "overhead", p, metric: "overhead_ticks", r.difference(i, minus: 0), r,
+                                             source: src.timedSource, gate: .info,
+                                             note: String(format: "paired per-round difference vs none; injected difference %.2f cycles/exit", injDiff)
+                                                + (proxy != nil ? " plus the stand-in instructions" : ""))
                     out.rows.append(ovr)
                     let ticks = ovr.value ?? .nan
                     perPolicy[pol, default: [:]][guest] = ticks
-                    out.rows.append(.figure(name, "overhead", p, metric: "overhead_pct", 100 * ticks / noneMean, unit: "%",
-                                            source: src.source, gate: .info, depends: .machine, note: "overhead_ticks / mean ticks per exit of none"))
+                    out.rows.append(.figure(name, "overhead", p, metric: "overhead_pct", 100 * ticks / noneMedian, unit: "%",
+                                            source: src.timedSource, gate: .info, depends: .machine,
+                                            note: "overhead_ticks / median ticks per exit of none"))
                 }
             }
             table[src.label] = perPolicy
-            selfCheck(src, pairs[.legacy]!, plans[.legacy]!, timed: timed, ctx: ctx, out: &out)
-            measuredBreakEven(src, perPolicy, cfg: cfg, timed: timed, ctx: ctx, out: &out)
+            if let cycles = src.cycles, cycles > 0 {
+                try loopFidelity(cycles, cfg: cfg, base: base, reasons: reasons, timed: timed, fault: faultFraction, ctx: ctx, out: &out)
+            }
+            measuredBreakEven(src, perPolicy, cfg: cfg, timed: timed, out: &out)
         }
-
-        try ctx.progress.step("models")
-        analyticBreakEven(cfg, ctx: ctx, out: &out)
+        try ctx.progress.step("break-even check")
+        try breakEvenLoopCheck(cfg, ctx: ctx, out: &out)
         cpuShareAndFleet(cfg, ran: ran, table: table, noneTicks: noneTicks, ctx: ctx, out: &out)
-        injectedFleet(cfg, ran: ran, injected: injectedTable, sequence: (reasons.count, ctx.seed), out: &out)
         return SuiteResult(rows: out.rows, highlights: out.highlights)
     }
 
@@ -190,85 +213,273 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
         var highlights: [String] = []
     }
 
-    /// passthrough-at-cpuid - none on a legacy guest: exactly one injected
-    /// RDMSR per exit, so the measured difference should equal the injected
-    /// cycles converted with the harness's ticks-per-core-cycle estimate.
-    private func selfCheck(_ src: RDMSRSource, _ r: PairedMeasurement.Result, _ plans: [ExitPlan], timed: Range<Int>,
-                           ctx: SuiteContext, out: inout Output) {
-        guard let cycles = src.cycles else { return }
-        let p: Params = ["rdmsr": src.label]
-        guard let tpc = ctx.ticksPerCoreCycle else {
-            out.rows.append(.skipped(name, "self-check", p, metric: "error_ticks", unit: "ticks",
-                                     depends: .machine, reason: "no ticks-per-core-cycle estimate to convert the injected cost"))
-            return
+    // MARK: - untimed figures
+
+    /// Per RDMSR cost in cycles, guest kind and policy (TDX included): the
+    /// plans' injected overhead over `none`, and per policy x guest their XFD
+    /// reads and extra exits.  Exact for this exit sequence (its length and
+    /// seed are parameters).  Returns the injected overheads for the fleet.
+    static func planRows(_ cfg: RdmsrExitConfig, base: ExitPlanConfig, reasons: [ExitReason], timed: Range<Int>, seed: UInt64,
+                         out: inout Output) throws -> [String: [XFDPolicy: [GuestKind: Double]]] {
+        let suite = out.suite
+        let k = cfg.rules.kernel.description
+        let n = Double(timed.count)
+        let seq: [(String, String)] = [("exits", "\(reasons.count)"), ("seed", "\(seed)"), ("kernel", k)]
+        out.rows.append(.figure(suite, "plan", Params([("mix", cfg.mix.description), ("kernel", k)]), metric: "fastpath_share",
+                                1 - cfg.rules.slowShare(cfg.mix), unit: "ratio", source: cfg.modelSource, depends: cfg.modelDepends,
+                                note: "share of drawn exits that re-enter on the fastpath and never read XFD; " + cfg.rules.summary))
+        let policies: [XFDPolicy] = XFDPolicy.withXFD + [.tdx]
+        let tdxMissing = cfg.rules.kernel < KVMExitRules.tdxFrom
+            ? "TDX host support is in Linux \(KVMExitRules.tdxFrom)+; kernel \(k) assumed" : nil
+        var injected: [String: [XFDPolicy: [GuestKind: Double]]] = [:]
+        for guest in GuestKind.allCases {
+            var c = base; c.guest = guest; c.fpuSwap = false
+            c.policy = .none; c.msrCost = .cycles(0)
+            let none = try ExitPlan(reasons: reasons, config: c)
+            for pol in policies {
+                let p = Params([("policy", pol.rawValue), ("guest", guest.rawValue)] + seq)
+                if pol == .tdx, let why = tdxMissing {
+                    out.rows.append(.skipped(suite, "plan", p, metric: "xfd_reads_per_1k_exits", unit: "reads/1k exits",
+                                             source: cfg.modelSource, depends: cfg.modelDepends, reason: why))
+                    continue
+                }
+                c.policy = pol; c.msrCost = .cycles(0)
+                let counts = try ExitPlan(reasons: reasons, config: c).counts
+                out.rows.append(.figure(suite, "plan", p, metric: "xfd_reads_per_1k_exits",
+                                        1_000 * Double(counts.xfdReads) / Double(counts.exits), unit: "reads/1k exits",
+                                        source: cfg.modelSource, depends: cfg.modelDepends,
+                                        note: "RDMSR(IA32_XFD) on exits leaving the fastpath loop; \(counts.fastpathExits) fastpath re-entries without a read"))
+                let extra = counts.trappedWrites + counts.nmExits + counts.xfdErrClearExits
+                out.rows.append(.figure(suite, "plan", p, metric: "extra_exits_per_1k_exits",
+                                        1_000 * Double(extra) / Double(counts.exits), unit: "exits/1k exits",
+                                        source: cfg.modelSource, depends: cfg.modelDepends,
+                                        note: "\(counts.trappedWrites) trapped XFD writes, \(counts.nmExits) XFD #NM exits, \(counts.xfdErrClearExits) XFD_ERR-clear exits for \(counts.xfdFaults) XFD faults; \(counts.guestWrites) guest XFD writes in all"))
+                for src in cfg.rdmsr {
+                    guard let cyc = src.cycles else { continue }
+                    c.msrCost = .cycles(cyc)
+                    let plan = try ExitPlan(reasons: reasons, config: c)
+                    let diff = Double(plan.injectedCycles(timed) - none.injectedCycles(timed)) / n
+                    injected[src.label, default: [:]][pol, default: [:]][guest] = diff
+                    var q = p; q.pairs.insert((key: "rdmsr", value: src.label), at: 0)
+                    out.rows.append(.figure(suite, "plan", q, metric: "injected_overhead_cycles", diff, unit: "cycles",
+                                            source: cfg.modelSource, depends: cfg.modelDepends,
+                                            note: "injected work over none per exit of the timed windows, from the exit plans (nothing timed)"
+                                                + (pol == .tdx ? "; TDX: passthrough from vCPU creation, #NM and XFD_ERR assumed handled by the TDX module" : "")))
+                }
+            }
         }
-        let ptIndex = XFDPolicy.allCases.firstIndex(of: .passthroughAtCPUID)!
-        let d = r.difference(ptIndex, minus: 0)
-        guard !d.isEmpty else { return }
-        let s = Summary(d)
-        let injectedCycles = Double(plans[ptIndex].injectedCycles(timed) - plans[0].injectedCycles(timed)) / Double(timed.count)
-        let expected = injectedCycles * tpc
-        let err = s.median - expected
-        let resolution = (s.ciHigh - s.ciLow) / 2
-        out.rows.append(.figure(name, "self-check", p, metric: "measured_ticks", s.median, unit: "ticks", source: .measured,
-                                gate: .info, depends: .machine, note: "median paired difference passthrough-at-cpuid - none, legacy guest"))
-        out.rows.append(.figure(name, "self-check", p, metric: "injected_ticks", expected, unit: "ticks", source: .model,
-                                gate: .info, depends: .machine, note: String(format: "%.1f injected cycles/exit x %.4f ticks per core cycle (harness estimate)", injectedCycles, tpc)))
-        out.rows.append(.figure(name, "self-check", p, metric: "error_ticks", err, unit: "ticks", source: .measured,
-                                gate: .info, depends: .machine, note: String(format: "measured - injected; resolution (95%% CI half-width of the median) %.2f ticks: %@",
-                                                          resolution, abs(err) <= resolution ? "within" : "outside")))
-        out.rows.append(.figure(name, "self-check", p, metric: "error_pct", expected > 0 ? 100 * err / expected : .nan,
-                                unit: "%", source: .measured, gate: .info, depends: .machine, note: "error_ticks / injected_ticks"))
-        out.highlights.append(String(format: "self-check rdmsr=%d cycles: measured %.1f vs injected %.1f ticks/exit, error %+.1f ticks (%+.1f%%), resolution +/-%.1f",
-                                     cycles, s.median, expected, err, expected > 0 ? 100 * err / expected : .nan, resolution))
+        return injected
     }
 
+    /// The closed form over a grid of RDMSR costs and round trips, with the
+    /// share of exits that pay the read under the kernel assumed.
+    static func analyticBreakEven(_ cfg: RdmsrExitConfig, out: inout Output) {
+        let handler = cfg.costs[.msrWrite]
+        let slow = cfg.rules.slowShare(cfg.mix)
+        var costs = cfg.rdmsr.compactMap(\.cycles)
+        if costs.isEmpty { costs = [25, 50, 100, 200, 400, 800] }
+        let k = cfg.rules.kernel.description
+        for t in cfg.breakEvenRoundTrips {
+            for c in costs {
+                out.rows.append(breakEvenFormulaRow(out.suite, rdmsr: c, roundTrip: t, handler: handler, slowShare: slow,
+                                                    kernel: k, source: cfg.modelSource, depends: cfg.modelDepends))
+            }
+        }
+        let t = cfg.costs.roundTrip
+        guard let lo = costs.min(), let hi = costs.max(), t + handler > 0 else { return }
+        func be(_ c: Int) -> Double {
+            1_000 * XFDCostModel.breakEvenWritesPerExit(rdmsr: Double(c), roundTrip: Double(t), writeHandler: Double(handler), slowShare: slow)
+        }
+        out.highlights.append(String(format: "break-even, %@ (%.0f%% of the mix's exits pay the read), round trip %d + msr-write %d cycles: always-intercept is dearer above %.1f guest XFD writes per 1k exits at rdmsr=%d cycles, %.1f at %d (a Linux guest switching XFD at every context switch every %d exits makes %.1f)",
+                                     cfg.rules.summary, 100 * slow, t, handler, be(lo), lo, be(hi), hi, cfg.writeInterval,
+                                     1_000 / Double(cfg.writeInterval)))
+    }
+
+    /// One formula row: 1000 x rdmsr x slowShare / (round trip + handler).
+    static func breakEvenFormulaRow(_ suite: String, rdmsr: Int, roundTrip: Int, handler: Int, slowShare: Double,
+                                    kernel: String, source: FigureSource, depends: HostDependency) -> ResultRow {
+        let w = XFDCostModel.breakEvenWritesPerExit(rdmsr: Double(rdmsr), roundTrip: Double(roundTrip),
+                                                    writeHandler: Double(handler), slowShare: slowShare)
+        return .figure(suite, "break-even", ["rdmsr": "\(rdmsr)", "round_trip": "\(roundTrip)", "kernel": kernel, "from": "formula"],
+                       metric: "writes_per_1k_exits", 1_000 * w, unit: "writes/1k exits", source: source, depends: depends,
+                       note: String(format: "1000 x rdmsr x %.3f (share of exits leaving the fastpath loop) / (round trip + msr-write handler %d cycles)",
+                                    slowShare, handler))
+    }
+
+    /// The fleet from the plans alone (no timing): what the loop should
+    /// show without noise.  `sequence` (exits, seed) identifies the exit
+    /// sequence the figures are exact for.
+    static func injectedFleet(_ cfg: RdmsrExitConfig, injected: [String: [XFDPolicy: [GuestKind: Double]]],
+                              sequence: (exits: Int, seed: UInt64), out: inout Output) {
+        var winners: [(String, XFDPolicy)] = []
+        var tdxLine: [String] = []
+        for src in cfg.rdmsr where src.cycles != nil {
+            guard let t = injected[src.label] else { continue }
+            var agg: [XFDPolicy: Double] = [:]
+            for pol in XFDPolicy.withXFD + [.tdx] {
+                guard let per = t[pol], cfg.fleet.weights.keys.allSatisfy({ per[$0] != nil }) else { continue }
+                let v = XFDCostModel.fleetAggregate(per, fleet: cfg.fleet)
+                agg[pol] = v
+                out.rows.append(.figure(out.suite, "fleet", ["rdmsr": src.label, "policy": pol.rawValue, "fleet": fleetParam(cfg.fleet),
+                                                             "exits": "\(sequence.exits)", "seed": "\(sequence.seed)",
+                                                             "kernel": cfg.rules.kernel.description],
+                                        metric: "injected_overhead_cycles", v, unit: "cycles", source: cfg.modelSource,
+                                        depends: cfg.modelDepends, note: "fleet-weighted injected work over none per exit, from the exit plans (nothing timed)"))
+            }
+            if let best = XFDPolicy.withXFD.compactMap({ p in agg[p].map { (p, $0) } }).min(by: { $0.1 < $1.1 }) {
+                winners.append((src.label, best.0))
+            }
+            if let tdx = agg[.tdx] { tdxLine.append(String(format: "%@: %.1f", src.label, tdx)) }
+        }
+        guard !winners.isEmpty else { return }
+        out.highlights.append("model (plans, no noise), fleet \(cfg.fleet.description), \(cfg.rules.summary): cheapest policy "
+            + winners.map { "rdmsr=\($0.0): \($0.1.rawValue)" }.joined(separator: "; ")
+            + (tdxLine.isEmpty ? "" : "; a TDX fleet with XTILE in XFAM pays (cycles/exit) " + tdxLine.joined(separator: ", ")))
+    }
+
+    // MARK: - checks
+
+    /// The exit loop's fidelity: `passthrough-at-cpuid - none` on a legacy
+    /// guest must recover the injected RDMSR work, timed independently as a
+    /// plain chain of the same number of adds run alone (no exit loop, no
+    /// plan words).  A fault fraction `fault` > 0 makes the loop execute that
+    /// much more RDMSR work than the plan states (XFD_BENCH_SLOWDOWN), which
+    /// the check must report.
+    private func loopFidelity(_ cycles: Int, cfg: RdmsrExitConfig, base: ExitPlanConfig, reasons: [ExitReason], timed: Range<Int>,
+                              fault: Double, ctx: SuiteContext, out: inout Output) throws {
+        var c = base; c.guest = .legacy; c.msrCost = .cycles(cycles); c.fpuSwap = false
+        let none = try ExitPlan(reasons: reasons, config: c)
+        c.policy = .passthroughAtCPUID
+        let nominal = try ExitPlan(reasons: reasons, config: c)
+        c.msrCost = .cycles(cycles + Int((Double(cycles) * fault).rounded()))
+        let run = fault > 0 ? try ExitPlan(reasons: reasons, config: c) : nominal
+        let K = cfg.exits
+        let r = PairedMeasurement.run([ExitLoop(plan: none, proxy: nil, areas: nil), ExitLoop(plan: run, proxy: nil, areas: nil)],
+                                      inner: K, samples: cfg.samples, kernel: ctx.kernel)
+        let d = r.difference(1, minus: 0)
+        // The reference: the plan's injected difference per exit, as one chain.
+        let addsPerExit = Double(nominal.injectedCycles(timed) - none.injectedCycles(timed)) / Double(timed.count)
+        var acc: UInt64 = 0
+        let ref = ctx.kernel.measure(inner: K, samples: cfg.samples) { k in
+            acc = cx_exit_adds(acc, UInt64((Double(k) * addsPerExit).rounded()))
+        }
+        withExtendedLifetime(acc) {}
+        guard !d.isEmpty, !ref.perOp.isEmpty else {
+            out.rows.append(ResultRow(suite: name, benchmark: "loop-fidelity", params: ["rdmsr": "\(cycles)"], metric: "recovered_ticks",
+                                      source: .simulated, gate: .info, depends: .machine, status: .error, value: nil, unit: "ticks",
+                                      note: "no clean round: every sample migrated or was preempted"))
+            return
+        }
+        let recovered = Summary(d).median, reference = Summary(ref.perOp).median
+        out.rows += Self.fidelityRows(name, rdmsr: cycles, recovered: recovered, reference: reference, addsPerExit: addsPerExit,
+                                      fault: fault, migrated: r.migratedSamples + ref.migrationsDropped)
+        let check = out.rows[out.rows.count - 3]
+        out.highlights.append(String(format: "loop fidelity rdmsr=%d cycles: passthrough-at-cpuid - none recovers %.1f ticks/exit vs %.1f for the same %.1f adds timed alone (%+.1f%%, tolerance %.0f%% + %.0f ticks): %@",
+                                     cycles, recovered, reference, addsPerExit, 100 * (recovered - reference) / reference,
+                                     100 * Self.fidelityRelativeTolerance, Self.fidelityAbsoluteTolerance,
+                                     check.status == .failed ? "CHECK FAILED" : "within"))
+    }
+
+    /// The fidelity rows for given figures: the check (recovered vs
+    /// reference), the reference, and the error in %.
+    static func fidelityRows(_ suite: String, rdmsr: Int, recovered: Double, reference: Double, addsPerExit: Double,
+                             fault: Double, migrated: Int) -> [ResultRow] {
+        let p: Params = ["rdmsr": "\(rdmsr)"]
+        let tolerance = fidelityRelativeTolerance * abs(reference) + fidelityAbsoluteTolerance
+        var check = ResultRow.check(suite, "loop-fidelity", p, metric: "recovered_ticks", recovered, expected: reference,
+                                    tolerance: tolerance, unit: "ticks", source: .simulated, depends: .machine,
+                                    note: String(format: "median paired difference passthrough-at-cpuid - none, legacy guest (%.2f injected adds per exit)", addsPerExit)
+                                        + (fault > 0 ? String(format: "; FAULT INJECTED: the loop runs %.0f%% more RDMSR work than planned", 100 * fault) : ""))
+        check.migrationsDropped = migrated
+        return [
+            check,
+            .figure(suite, "loop-fidelity", p, metric: "reference_ticks", reference, unit: "ticks", source: .measured, gate: .info,
+                    depends: .machine, note: String(format: "median (t(2K x %.2f adds) - t(K x %.2f adds)) / K: the same work as one plain chain, outside the loop", addsPerExit, addsPerExit)),
+            .figure(suite, "loop-fidelity", p, metric: "error_pct", reference != 0 ? 100 * (recovered - reference) / reference : .nan,
+                    unit: "%", source: .simulated, gate: .info, depends: .machine, note: "(recovered - reference) / reference"),
+        ]
+    }
+
+    /// Intervals of the break-even check; 8 is the break-even of its inputs.
+    static let checkIntervals = [4, 8, 16]
+
+    /// The break-even formula's prediction on the loop: always-intercept
+    /// minus passthrough-at-cpuid for an AMX guest switching XFD every 4, 8
+    /// and 16 exits, with RDMSR 400 cycles, round trip 1,200, write handler
+    /// 400, and exits alternating HLT (reads) and preemption timer (fastpath,
+    /// no read): half the exits read, so the break-even is one write per 8
+    /// exits and the sign flips there.  Expected from the plans' injected
+    /// cycles, scaled to ticks by the loop's own read cost (passthrough -
+    /// none).  Tolerance: 15 % of the trap cost per exit + 3 ticks.
+    private func breakEvenLoopCheck(_ cfg: RdmsrExitConfig, ctx: SuiteContext, out: inout Output) throws {
+        let k = 256, samples = max(15, min(cfg.samples, 61))
+        let reasons = (0..<(k * (samples + 1))).map { $0 % 2 == 0 ? ExitReason.hlt : .preemptionTimer }
+        let timed = k..<reasons.count
+        let costs = ExitCostTable(userCycles: [.roundTrip: 1_200, .handler(.msrWrite): 400, .handler(.hlt): 200, .handler(.preemptionTimer): 200])
+        func plan(_ p: XFDPolicy, _ interval: Int) throws -> ExitPlan {
+            try ExitPlan(reasons: reasons, config: ExitPlanConfig(
+                policy: p, guest: .amxActive, msrCost: .cycles(400), costs: costs, rules: cfg.rules, guestQuantum: 0,
+                writeInterval: interval, amxSwitchPeriod: 2, newAMXTaskPeriod: 1_000_000, fpuSwap: false))
+        }
+        let plans = try [plan(.none, 4), plan(.passthroughAtCPUID, 4)] + Self.checkIntervals.map { try plan(.alwaysIntercept, $0) }
+        let r = PairedMeasurement.run(plans.map { ExitLoop(plan: $0, proxy: nil, areas: nil) }, inner: k, samples: samples, kernel: ctx.kernel)
+        let inj = plans.map { Double($0.injectedCycles(timed)) / Double(timed.count) }
+        let read = r.difference(1, minus: 0)
+        guard !read.isEmpty, inj[1] > inj[0] else { return }
+        let ticksPerCycle = Summary(read).median / (inj[1] - inj[0])
+        for (j, interval) in Self.checkIntervals.enumerated() {
+            let d = r.difference(2 + j, minus: 1)
+            guard !d.isEmpty else { continue }
+            out.rows.append(Self.breakEvenCheckRow(out.suite, interval: interval, measured: Summary(d).median,
+                                                   plannedCycles: inj[2 + j] - inj[1], trapCycles: 1_600 / Double(interval),
+                                                   ticksPerCycle: ticksPerCycle, kernel: cfg.rules.kernel.description))
+        }
+    }
+
+    /// One break-even check row: measured ticks vs the plans' difference in
+    /// cycles x the loop's ticks per cycle.
+    static func breakEvenCheckRow(_ suite: String, interval: Int, measured: Double, plannedCycles: Double, trapCycles: Double,
+                                  ticksPerCycle: Double, kernel: String) -> ResultRow {
+        let expected = plannedCycles * ticksPerCycle
+        return ResultRow.check(suite, "break-even", ["from": "loop-check", "interval": "\(interval)", "kernel": kernel],
+                               metric: "always_minus_read_ticks", measured, expected: expected,
+                               tolerance: 0.15 * trapCycles * ticksPerCycle + 3, unit: "ticks", source: .simulated, depends: .machine,
+                               note: String(format: "always-intercept - passthrough-at-cpuid per exit, AMX guest writing XFD every %d exits, rdmsr 400, round trip 1200, handler 400, half the exits on the fastpath (break-even every 8 exits); plans: %.1f cycles x %.4f ticks/cycle from the loop's read cost", interval, plannedCycles, ticksPerCycle))
+    }
+
+    // MARK: - figures derived from the loop
+
     /// Break-even from the loop's own measurements: read cost R (legacy,
-    /// passthrough-at-cpuid - none) and trapped-write cost W (aware-idle,
-    /// always-intercept - none, scaled by exits per write).
+    /// passthrough-at-cpuid - none) and trap cost W per write (amx-active,
+    /// always-intercept - none, scaled by exits per context switch).
     private func measuredBreakEven(_ src: RDMSRSource, _ t: [XFDPolicy: [GuestKind: Double]], cfg: RdmsrExitConfig,
-                                   timed: Range<Int>, ctx: SuiteContext, out: inout Output) {
-        let p: Params = ["rdmsr": src.label, "from": "loop"]
+                                   timed: Range<Int>, out: inout Output) {
+        let p: Params = ["rdmsr": src.label, "kernel": cfg.rules.kernel.description, "from": "loop"]
         let writes = timed.filter { ($0 + 1) % cfg.writeInterval == 0 }.count
         guard writes > 0 else {
-            out.rows.append(.skipped(name, "break-even", p, metric: "writes_per_1k_exits", unit: "writes/1k exits", source: .model,
+            out.rows.append(.skipped(name, "break-even", p, metric: "writes_per_1k_exits", unit: "writes/1k exits", source: src.timedSource,
                                      depends: .none, reason: "xfd-write-interval \(cfg.writeInterval) > \(timed.count) timed exits: no guest write measured"))
             return
         }
-        guard let read = t[.passthroughAtCPUID]?[.legacy], let trapPerExit = t[.alwaysIntercept]?[.awareIdle] else { return }
-        let perWrite = trapPerExit * Double(timed.count) / Double(writes)
-        out.rows.append(.figure(name, "break-even", p, metric: "trap_ticks_per_write", perWrite, unit: "ticks",
-                                source: src.source == .proxy ? .proxy : .model, gate: .info,
-                                depends: .machine, note: "aware-idle always-intercept - none, x exits per trapped write (\(timed.count)/\(writes)); injected round trip + msr-write handler"))
-        out.rows.append(.figure(name, "break-even", p, metric: "read_ticks_per_exit", read, unit: "ticks",
-                                source: src.source, gate: .info, depends: .machine, note: "legacy passthrough-at-cpuid - none"))
-        let be = perWrite > 0 ? 1_000 * read / perWrite : .nan
-        out.rows.append(.figure(name, "break-even", p, metric: "writes_per_1k_exits", be, unit: "writes/1k exits",
-                                source: src.source == .proxy ? .proxy : .model, gate: .info,
-                                depends: .machine, note: "1000 x read / trap cost, both from the loop: always-intercept is dearer above this guest XFD write rate"))
+        guard let read = t[.passthroughAtCPUID]?[.legacy], let trapPerExit = t[.alwaysIntercept]?[.amxActive] else { return }
+        out.rows += Self.loopBreakEvenRows(name, p, read: read, trapPerExit: trapPerExit, exits: timed.count, writes: writes,
+                                           source: src.timedSource)
     }
 
-    /// The closed form over a grid of RDMSR costs and round trips.
-    private func analyticBreakEven(_ cfg: RdmsrExitConfig, ctx: SuiteContext, out: inout Output) {
-        let handler = cfg.costs[.msrWrite]
-        var costs = cfg.rdmsr.compactMap(\.cycles)
-        if costs.isEmpty { costs = [25, 50, 100, 200, 400, 800] }
-        let userSet = ["rdmsr-cost", "break-even-round-trips", "cost-table"].contains(where: ctx.isUserSet)
-        for t in cfg.breakEvenRoundTrips {
-            for c in costs {
-                let w = XFDCostModel.breakEvenWritesPerExit(rdmsr: Double(c), roundTrip: Double(t), writeHandler: Double(handler))
-                out.rows.append(.figure(name, "break-even", ["rdmsr": "\(c)", "round_trip": "\(t)", "from": "formula"],
-                                        metric: "writes_per_1k_exits", 1_000 * w, unit: "writes/1k exits",
-                                        source: userSet ? .input : .model,
-                                        depends: .none, note: String(format: "1000 x rdmsr / (round trip + msr-write handler %d cycles); interval %.1f exits", handler, 1 / w)))
-            }
-        }
-        let t = cfg.roundTrip, lo = costs.min()!, hi = costs.max()!
-        if t + handler > 0 {
-            out.highlights.append(String(format: "break-even (round trip %d + msr-write %d cycles): always-intercept is dearer above %.1f guest XFD writes per 1k exits at rdmsr=%d cycles, %.1f at %d (write every %d exits simulated)",
-                                         t, handler, 1_000 * Double(lo) / Double(t + handler), lo,
-                                         1_000 * Double(hi) / Double(t + handler), hi, cfg.writeInterval))
-        }
+    /// The loop break-even rows: trap cost per write, read cost per exit,
+    /// and 1000 x read / trap per write.
+    static func loopBreakEvenRows(_ suite: String, _ p: Params, read: Double, trapPerExit: Double, exits: Int, writes: Int,
+                                  source: FigureSource) -> [ResultRow] {
+        let perWrite = trapPerExit * Double(exits) / Double(writes)
+        let be = perWrite > 0 ? 1_000 * read / perWrite : .nan
+        return [
+            .figure(suite, "break-even", p, metric: "trap_ticks_per_write", perWrite, unit: "ticks", source: source, gate: .info,
+                    depends: .machine, note: "amx-active always-intercept - none, x exits per context switch (\(exits)/\(writes)): round trip + msr-write handler, and the XFD_ERR-clear exits of its XFD faults"),
+            .figure(suite, "break-even", p, metric: "read_ticks_per_exit", read, unit: "ticks", source: source, gate: .info,
+                    depends: .machine, note: "legacy passthrough-at-cpuid - none (only exits leaving the fastpath loop read)"),
+            .figure(suite, "break-even", p, metric: "writes_per_1k_exits", be, unit: "writes/1k exits", source: source, gate: .info,
+                    depends: .machine, note: "1000 x read / trap cost per write, both from the loop: always-intercept is dearer above this guest XFD write rate"),
+        ]
     }
 
     private func cpuShareAndFleet(_ cfg: RdmsrExitConfig, ran: [RDMSRSource], table: [String: [XFDPolicy: [GuestKind: Double]]],
@@ -276,6 +487,7 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
         var cheapest: [(String, XFDPolicy)] = []
         for src in ran {
             guard let t = table[src.label] else { continue }
+            let s = src.timedSource
             for pol in XFDPolicy.withXFD {
                 for guest in GuestKind.allCases {
                     guard let ticks = t[pol]?[guest] else { continue }
@@ -283,102 +495,68 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
                         let share = XFDCostModel.cpuShare(overheadTicks: ticks, exitsPerSecond: rate, tscHz: ctx.tsc.hz)
                         out.rows.append(.figure(name, "cpu-share", ["rdmsr": src.label, "policy": pol.rawValue, "guest": guest.rawValue,
                                                                     "exits_per_s": Self.rate(rate)],
-                                                metric: "vcpu_share_lost", 100 * share, unit: "%", source: .model, gate: .info,
-                                                depends: .machine, note: "model: overhead_ticks (\(src.source.rawValue)) x exit rate / TSC Hz"))
+                                                metric: "vcpu_share_lost", 100 * share, unit: "%", source: s, gate: .info,
+                                                depends: .machine, note: "overhead_ticks x exit rate / TSC Hz"))
                     }
                 }
             }
-            // Fleet: weighted mean of per-guest overheads.
             var fleetTicks: [XFDPolicy: Double] = [:]
             let noneFleet = noneTicks[src.label].map { XFDCostModel.fleetAggregate($0, fleet: cfg.fleet) } ?? .nan
             for pol in XFDPolicy.withXFD {
                 guard let per = t[pol], cfg.fleet.weights.keys.allSatisfy({ per[$0] != nil }) else { continue }
                 let agg = XFDCostModel.fleetAggregate(per, fleet: cfg.fleet)
                 fleetTicks[pol] = agg
-                let p: Params = ["rdmsr": src.label, "policy": pol.rawValue, "fleet": Self.fleetParam(cfg.fleet)]
-                out.rows.append(.figure(name, "fleet", p, metric: "overhead_ticks", agg, unit: "ticks", source: .model, gate: .info,
-                                        depends: .machine, note: "model: fleet-weighted mean of measured per-exit overheads (\(src.source.rawValue))"))
-                out.rows.append(.figure(name, "fleet", p, metric: "overhead_pct", 100 * agg / noneFleet, unit: "%", source: .model,
+                let p: Params = ["rdmsr": src.label, "policy": pol.rawValue, "fleet": Self.fleetParam(cfg.fleet),
+                                 "kernel": cfg.rules.kernel.description]
+                out.rows.append(.figure(name, "fleet", p, metric: "overhead_ticks", agg, unit: "ticks", source: s, gate: .info,
+                                        depends: .machine, note: "fleet-weighted mean of the loop's per-exit overheads"))
+                out.rows.append(.figure(name, "fleet", p, metric: "overhead_pct", 100 * agg / noneFleet, unit: "%", source: s,
                                         gate: .info, depends: .machine, note: "fleet overhead / fleet-weighted ticks per exit of none"))
                 for rate in cfg.exitRates {
                     var q = p; q.pairs.append((key: "exits_per_s", value: Self.rate(rate)))
                     out.rows.append(.figure(name, "fleet", q, metric: "vcpu_share_lost",
                                             100 * XFDCostModel.cpuShare(overheadTicks: agg, exitsPerSecond: rate, tscHz: ctx.tsc.hz),
-                                            unit: "%", source: .model, gate: .info, depends: .machine, note: "model: fleet overhead x exit rate / TSC Hz"))
+                                            unit: "%", source: s, gate: .info, depends: .machine, note: "fleet overhead x exit rate / TSC Hz"))
                 }
             }
             if let best = fleetTicks.min(by: { $0.value < $1.value }) {
                 cheapest.append((src.label, best.key))
                 let fmt = XFDPolicy.withXFD.compactMap { p in fleetTicks[p].map { String(format: "%@ %.1f", p.rawValue, $0) } }
-                out.highlights.append("fleet \(cfg.fleet.description), rdmsr=\(src.label) (\(src.source.rawValue)): ticks/exit over none: "
+                out.highlights.append("fleet \(cfg.fleet.description), rdmsr=\(src.label) (\(s.rawValue)): ticks/exit over none: "
                     + fmt.joined(separator: ", ") + "; cheapest: \(best.key.rawValue)")
             }
-            if let amx = t[.passthroughOnFirstWrite]?[.amxActive], let leg = t[.passthroughAtCPUID]?[.legacy],
-               let alw = t[.alwaysIntercept]?[.amxActive] {
-                out.highlights.append(String(format: "rdmsr=%@: legacy guest pays %.1f ticks/exit under passthrough-at-cpuid; amx-active pays %.1f under passthrough-on-first-write, %.1f under always-intercept",
-                                             src.label, leg, amx, alw))
+            if let leg = t[.passthroughAtCPUID]?[.legacy], let idle = t[.passthroughOnFirstWrite]?[.linuxIdle],
+               let amx = t[.passthroughOnFirstWrite]?[.amxActive], let alw = t[.alwaysIntercept]?[.amxActive] {
+                out.highlights.append(String(format: "rdmsr=%@: legacy pays %.1f ticks/exit under passthrough-at-cpuid; linux-idle %.1f under passthrough-on-first-write; amx-active %.1f under passthrough-on-first-write, %.1f under always-intercept",
+                                             src.label, leg, idle, amx, alw))
             }
         }
         let winners = Set(cheapest.map { $0.1 })
+        let head = "cheapest policy for the fleet (\(cfg.fleet.description), \(cfg.rules.summary)) in the timed loop (simulated: RDMSR cost injected, or proxy)"
         if winners.count == 1, let w = winners.first {
-            out.highlights.insert("cheapest policy for the fleet (\(cfg.fleet.description)) in the timed loop (RDMSR cost injected or proxied, as each row's source says): \(w.rawValue), at every RDMSR cost run ("
-                + cheapest.map(\.0).joined(separator: ", ") + ")", at: 0)
+            out.highlights.insert(head + ": \(w.rawValue), at every RDMSR cost run (" + cheapest.map(\.0).joined(separator: ", ") + ")", at: 0)
         } else if !cheapest.isEmpty {
-            out.highlights.insert("cheapest policy for the fleet (\(cfg.fleet.description)) in the timed loop (RDMSR cost injected or proxied, as each row's source says) depends on the RDMSR cost: "
-                + cheapest.map { "\($0.0): \($0.1.rawValue)" }.joined(separator: "; "), at: 0)
+            out.highlights.insert(head + " depends on the RDMSR cost: " + cheapest.map { "\($0.0): \($0.1.rawValue)" }.joined(separator: "; "), at: 0)
         }
     }
 
-    /// The fleet from the injected costs alone (no timing): what the loop
-    /// should show without noise.  Only for RDMSR costs given in cycles.
-    /// `sequence` (exits simulated, seed) identifies the exit sequence the
-    /// figures are exact for; it is part of each row's parameters, so runs of
-    /// other lengths (e.g. --quick) or seeds are not compared with them.
-    private func injectedFleet(_ cfg: RdmsrExitConfig, ran: [RDMSRSource], injected: [String: [XFDPolicy: [GuestKind: Double]]],
-                               sequence: (exits: Int, seed: UInt64), out: inout Output) {
-        var winners: [(String, XFDPolicy)] = []
-        for src in ran where src.cycles != nil {
-            guard let t = injected[src.label] else { continue }
-            var agg: [XFDPolicy: Double] = [:]
-            for pol in XFDPolicy.withXFD {
-                guard let per = t[pol], cfg.fleet.weights.keys.allSatisfy({ per[$0] != nil }) else { continue }
-                agg[pol] = XFDCostModel.fleetAggregate(per, fleet: cfg.fleet)
-                out.rows.append(.figure(name, "fleet", ["rdmsr": src.label, "policy": pol.rawValue, "fleet": Self.fleetParam(cfg.fleet),
-                                                        "exits": "\(sequence.exits)", "seed": "\(sequence.seed)"],
-                                        metric: "injected_overhead_cycles", agg[pol]!, unit: "cycles",
-                                        source: src.source == .input || cfg.costSource == .input ? .input : .model,
-                                        depends: .none, note: "model: fleet-weighted injected work over none per exit, from the exit plans (nothing timed)"))
-            }
-            if let best = agg.min(by: { $0.value < $1.value }) { winners.append((src.label, best.key)) }
-        }
-        guard !winners.isEmpty else { return }
-        out.highlights.insert("model (injected costs, no noise), fleet \(cfg.fleet.description): cheapest policy "
-            + winners.map { "rdmsr=\($0.0): \($0.1.rawValue)" }.joined(separator: "; "), at: min(1, out.highlights.count))
-    }
-
-    static func mean(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count) }
-
-    /// A per-exit figure from the clean rounds of a paired measurement.
-    /// By default the value is the *mean*: rounds time different windows of
-    /// the exit sequence, so the mean is the sequence's long-run cost per
-    /// exit.  Paired differences use the *median* (`median: true`): the exit
-    /// mix cancels in them and, with K a multiple of the write interval,
-    /// every window holds the same policy work, so the median is that work
-    /// with the noise's heavy tail left out.  The summary columns describe
-    /// the per-round spread.  Gate `info`: callers set `.timing` where the
-    /// figure is a plain timing.
-    static func meanRow(_ suite: String, _ benchmark: String, _ params: Params, metric: String, _ values: [Double],
-                        dropped: Int, source: FigureSource, median: Bool = false, note: String) -> ResultRow {
+    /// A per-exit figure from the clean rounds of a paired measurement:
+    /// `value` is the median over rounds (heavy-tailed noise left out; with
+    /// K a multiple of the context-switch interval every window holds the
+    /// same number of switches).  `migrations_dropped` counts samples the
+    /// timing kernel discarded for a CPU change; preempted samples, rounds
+    /// set aside and rounds dropped are in the note.
+    static func medianRow(_ suite: String, _ benchmark: String, _ params: Params, metric: String, _ values: [Double],
+                          _ r: PairedMeasurement.Result, source: FigureSource, gate: GateClass, note: String) -> ResultRow {
         guard !values.isEmpty else {
             return ResultRow(suite: suite, benchmark: benchmark, params: params, metric: metric, source: source,
                              gate: .info, depends: .machine, status: .error, value: nil, unit: "ticks",
-                             migrationsDropped: dropped, note: "no clean round: every sample migrated or was preempted")
+                             migrationsDropped: r.migratedSamples, note: "no clean round: every sample migrated or was preempted")
         }
         let s = Summary(values)
-        return ResultRow(suite: suite, benchmark: benchmark, params: params, metric: metric, source: source, gate: .info,
-                         depends: .machine, value: median ? s.median : s.mean, unit: "ticks", summary: s, migrationsDropped: dropped,
-                         note: note + (median ? "; value: median over rounds" : "; value: mean over rounds (windows tile the exit sequence)"),
-                         samples: values)
+        return ResultRow(suite: suite, benchmark: benchmark, params: params, metric: metric, source: source, gate: gate,
+                         depends: .machine, value: s.median, unit: "ticks", summary: s, migrationsDropped: r.migratedSamples,
+                         note: note + "; value: median over \(values.count) rounds" + preemptionNote(r), samples: values)
     }
 
     /// What a stand-in measures, for the notes of its rows.

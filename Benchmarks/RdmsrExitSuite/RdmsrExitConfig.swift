@@ -4,8 +4,14 @@ import Foundation
 /// One RDMSR cost source the suite runs the loop with, and how rows label it.
 public struct RDMSRSource: Sendable, Equatable {
     public var cost: MSRAccessCost
-    /// `model` for the default sweep, `input` for user numbers, `proxy` for stand-ins.
+    /// Where the cost itself comes from: `model` for the default sweep,
+    /// `input` for user numbers, `proxy` for stand-ins.  Timed rows of an
+    /// injected cost are `simulated`; see `timedSource`.
     public var source: FigureSource
+
+    /// Source of a timed row run with this cost: a stand-in instruction is
+    /// `proxy`, injected work `simulated`.
+    public var timedSource: FigureSource { source == .proxy ? .proxy : .simulated }
 
     public var label: String { cost.label }
     public var cycles: Int? { if case .cycles(let c) = cost { return c } else { return nil } }
@@ -14,61 +20,85 @@ public struct RDMSRSource: Sendable, Equatable {
 /// The suite's parameters, parsed and checked before anything is timed.
 public struct RdmsrExitConfig: Sendable {
     public static let defaultRDMSR = "25,50,100,200,400,800,proxy-rdpid,proxy-rdtscp"
-    /// Exit round trip, core cycles: 950 + the 110-cycle CPUID handler puts a
-    /// CPUID exit at ~1,060, inside the ~1,020-1,110 TSC cycles on record
-    /// for modern Intel bare-metal KVM (kvm-unit-tests vmexit, 2024).
-    public static let defaultRoundTrip = 950
     /// Round trips for the break-even grid, core cycles: a faster future
-    /// exit (500, hypothetical), this suite's default (950), a Skylake-SP
-    /// VMCALL round trip (~1,550, KVM list 2020), a whole KVM_RUN on AMD SVM
-    /// (~2,500, LKML 2012), a nested L2 exit (~14,000, KVM VMX series).
-    public static let defaultBreakEvenRoundTrips = "500,950,1550,2500,14000"
+    /// exit (500, hypothetical); this suite's default (950; with the CPUID
+    /// handler ~1,060, inside the unverified ~1,020-1,110 figure); the VMRUN
+    /// segment of M. Roth's AMD SVM KVM_RUN measurement (1,376, LKML Dec
+    /// 2020); the KVM-list estimate of a round trip (~1,500, 2021) and with
+    /// full XFD save/restore (~2,000); a Skylake-SP VMCALL round trip
+    /// (~1,550, KVM list 2020); a nested L2 exit (~14,000, KVM VMX series).
+    public static let defaultBreakEvenRoundTrips = "500,950,1376,1500,1550,2000,14000"
 
     public static let parameters: [SuiteParameter] = [
         SuiteParameter("rdmsr-cost", default: defaultRDMSR,
                        help: "cost of one MSR access: comma list of core cycles (injected dependent adds) and/or proxy-rdpid, proxy-rdtscp (real stand-in instruction)"),
-        SuiteParameter("exit-round-trip", default: String(defaultRoundTrip),
-                       help: "VM exit + entry round trip in core cycles, injected per exit and per trapped XFD write (0 leaves it out)"),
+        SuiteParameter("exit-round-trip", default: String(ExitCostTable.modelCycles[.roundTrip] ?? 950),
+                       help: "VM exit + entry round trip in core cycles, injected per exit and per extra exit (0 leaves it out)"),
         SuiteParameter("break-even-round-trips", default: defaultBreakEvenRoundTrips,
                        help: "round trips (core cycles) for the analytic break-even grid"),
         SuiteParameter("guest-quantum", default: "0", help: "guest work between exits, core cycles"),
         SuiteParameter("exit-mix", default: ExitMix.defaultSpec,
-                       help: "exit-reason weights: extint, hlt, msr-write, io (to user space), ept, preempt, cpuid, nm"),
+                       help: "exit-reason weights: extint, hlt, msr-write (TSC_DEADLINE), ipi (x2APIC ICR), io (to user space), ept, preempt, cpuid, nm (lazy-FPU #NM)"),
         SuiteParameter("cost-table", default: "builtin",
-                       help: "handler costs in core cycles: builtin, reason=cycles,... or a file of reason = cycles lines"),
+                       help: "costs in core cycles: builtin, item=cycles,... (round-trip or an exit reason) or a file of item = cycles lines"),
+        SuiteParameter("kernel", default: "running",
+                       help: "host kernel version whose KVM rules are modelled (fastpath exits, #NM): running (this host's) or e.g. 5.17, 6.12; 5.17 or later"),
         SuiteParameter("xfd-write-interval", default: "100",
-                       help: "exits between guest XFD writes (context switches) for aware-idle and amx-active guests; linux-idle writes once, at the first"),
+                       help: "exits between guest context switches (where a Linux guest may write XFD); linux-idle writes once, at boot"),
+        SuiteParameter("amx-switch-period", default: "10",
+                       help: "linux-some-amx runs a task holding AMX state at one context switch in this many (>= 2)"),
+        SuiteParameter("amx-new-task-period", default: "10",
+                       help: "one switch-in of an AMX task in this many starts a new task, whose first AMX use is an XFD #NM"),
         SuiteParameter("fleet", default: FleetMix.defaultSpec, help: "guest-kind weights of the fleet view"),
         SuiteParameter("exit-rates", default: "1000,10000,100000,1000000",
                        help: "exit rates (exits/s per vCPU) for the CPU-share model"),
-        SuiteParameter("exits", default: "auto", help: "K, exits per short region (regions run K and 2K exits): short, so the machine's speed barely moves within a round; auto = the smallest multiple of xfd-write-interval >= 64 (64 when the interval is above 512), so every window holds the same number of guest XFD writes"),
+        SuiteParameter("exits", default: "auto", help: "K, exits per short region (regions run K and 2K exits): short, so the machine's speed barely moves within a round; auto = the smallest multiple of xfd-write-interval >= 64 (64 when the interval is above 512), so every window holds the same number of context switches"),
         SuiteParameter("samples", default: "301", help: "paired rounds per configuration (quick: 101 unless set)"),
     ]
 
     public var rdmsr: [RDMSRSource]
-    public var roundTrip: Int
     public var breakEvenRoundTrips: [Int]
     public var guestQuantum: Int
     public var mix: ExitMix
-    public var costs: CostTable
+    public var costs: ExitCostTable
+    public var rules: KVMExitRules
+    /// The kernel version came from this host (model rows then depend on `kernel`).
+    public var kernelIsRunning: Bool
     public var writeInterval: Int
+    public var amxSwitchPeriod: Int
+    public var newAMXTaskPeriod: Int
     public var fleet: FleetMix
     public var exitRates: [Double]
     public var exits: Int
     public var samples: Int
-    /// Source of the cost figures shared by every simulated exit (round
-    /// trip, handlers, quantum): `input` when the user changed any of them.
-    public var costSource: FigureSource
+    /// Source of every figure computed without timing (plans, formula,
+    /// injected fleet): `input` when the user changed any input they use.
+    public var modelSource: FigureSource
 
-    public init(_ ctx: SuiteContext) throws {
+    /// `measured`: exit costs measured on this host, which become the
+    /// defaults of the cost table (the model constants stay as fallback).
+    public init(_ ctx: SuiteContext, measured: [ExitCostItem: MeasuredExitCost] = [:]) throws {
         rdmsr = try Self.parseRDMSR(ctx.parameter("rdmsr-cost"), userSet: ctx.isUserSet("rdmsr-cost"))
-        let cap = ExitPlan.maxAddsPerExit / 4
-        roundTrip = try ctx.intParameter("exit-round-trip", range: 0...cap)
+        let cap = ExitCostTable.cap
         breakEvenRoundTrips = try ctx.doubleListParameter("break-even-round-trips", range: 1...Double(cap)).map { Int($0) }
         guestQuantum = try ctx.intParameter("guest-quantum", range: 0...cap)
         mix = try ExitMix(ctx.parameter("exit-mix"))
-        costs = try CostTable.parse(ctx.parameter("cost-table"))
+        var user = try ExitCostTable.parseUserCycles(ctx.parameter("cost-table"))
+        if ctx.isUserSet("exit-round-trip") { user[.roundTrip] = try ctx.intParameter("exit-round-trip", range: 0...cap) }
+        costs = ExitCostTable(measured: measured, userCycles: user)
+        let kernelText = ctx.parameter("kernel")
+        let release = kernelText == "running" ? EnvironmentRecord.kernelRelease() : kernelText
+        guard let version = KernelVersion(release: release) else {
+            throw BenchError.badInput("kernel=\(kernelText): cannot read a version from '\(release)' (give e.g. --set kernel=6.12)")
+        }
+        guard version >= KVMExitRules.firstXFD else {
+            throw BenchError.badInput("kernel \(version): KVM offers XFD to guests from \(KVMExitRules.firstXFD) on (give e.g. --set kernel=5.17)")
+        }
+        rules = KVMExitRules(kernel: version)
+        kernelIsRunning = kernelText == "running"
         writeInterval = try ctx.intParameter("xfd-write-interval", range: 1...100_000_000)
+        amxSwitchPeriod = try ctx.intParameter("amx-switch-period", range: 2...1_000_000)
+        newAMXTaskPeriod = try ctx.intParameter("amx-new-task-period", range: 1...1_000_000)
         fleet = try FleetMix(ctx.parameter("fleet"))
         exitRates = try ctx.doubleListParameter("exit-rates", range: 1...1e9)
         if ctx.parameter("exits") == "auto" {
@@ -77,7 +107,7 @@ public struct RdmsrExitConfig: Sendable {
             exits = try ctx.intParameter("exits", range: 16...1_000_000)
         }
         samples = ctx.quick && !ctx.isUserSet("samples") ? 101 : try ctx.intParameter("samples", range: 3...10_000)
-        costSource = ["exit-round-trip", "guest-quantum", "cost-table"].contains(where: ctx.isUserSet) ? .input : .model
+        modelSource = Self.modelInputs.contains(where: ctx.isUserSet) ? .input : .model
     }
 
     /// Exit windows of one configuration (K exits per window, samples + 1
@@ -96,8 +126,18 @@ public struct RdmsrExitConfig: Sendable {
         }
     }
 
-    /// Parses the rdmsr-cost list.  Numbers are `model` (the default sweep)
-    /// or `input` (the user's); proxies are `proxy`.
+    /// Parameters whose user value makes the untimed figures `input`.
+    public static let modelInputs = ["rdmsr-cost", "exit-round-trip", "break-even-round-trips", "guest-quantum",
+                                     "cost-table", "exit-mix", "xfd-write-interval", "amx-switch-period",
+                                     "amx-new-task-period", "fleet"]
+
+    /// What model rows computed from the kernel rules depend on: the
+    /// running kernel when it chose them, nothing when the user named one.
+    public var modelDepends: HostDependency { kernelIsRunning ? .kernel : .none }
+
+    /// Parses the rdmsr-cost list.  Numbers run as injected work (rows
+    /// `simulated`); proxies run a stand-in instruction (rows `proxy`).
+    /// `userSet` marks model rows computed from the numbers as `input`.
     public static func parseRDMSR(_ text: String, userSet: Bool) throws -> [RDMSRSource] {
         var out: [RDMSRSource] = []
         for raw in text.split(separator: ",") {

@@ -12,49 +12,61 @@ public enum XFDPolicy: String, CaseIterable, Sendable {
     /// Option (c): every guest write is intercepted (one more MSR-write exit
     /// each); KVM always knows the value and never reads it.
     case alwaysIntercept = "always-intercept"
+    /// A TDX guest whose XFAM includes XTILE: `tdx_vcpu_create()` turns XFD
+    /// write interception off at vCPU creation (option (a), in production
+    /// since Linux 6.16).  Assumed: the TDX module context-switches XFD and
+    /// XFD_ERR itself, so KVM neither intercepts #NM nor sees the guest's
+    /// XFD_ERR writes.  Computed from the exit plans only (not timed).
+    case tdx = "tdx-xtile"
 
-    /// Policies that offer XFD to the guest (all but the baseline).
+    /// Policies run in the timed loop, baseline first.
+    public static let timed: [XFDPolicy] = [.none, .passthroughAtCPUID, .passthroughOnFirstWrite, .alwaysIntercept]
+    /// Policies that offer XFD to the guest in the timed loop (all but the baseline).
     public static let withXFD: [XFDPolicy] = [.passthroughAtCPUID, .passthroughOnFirstWrite, .alwaysIntercept]
 }
 
-/// The kinds of guest the suite simulates.
+/// The kinds of guest the suite simulates.  Every XFD-aware kind is a
+/// Linux 5.16+ guest offered AMX, and behaves as Linux does:
+/// `fpu__init_cpu_xstate()` writes `init_fpstate.xfd` (XTILEDATA disabled,
+/// non-zero) once at boot, and from then on `xfd_update_state()` writes XFD
+/// only when the value changes: XFD = 0 only while a task that holds AMX
+/// state runs.  A task's first AMX instruction raises an XFD #NM (the task
+/// does not hold AMX state yet); the guest reads XFD_ERR, clears it with
+/// `WRMSR(IA32_XFD_ERR, 0)` and, after enlarging the task's buffer, writes
+/// XFD = 0.
 public enum GuestKind: String, CaseIterable, Sendable {
     /// Never touches IA32_XFD (an OS without XFD support).
     case legacy
-    /// A Linux 5.16+ guest offered AMX that runs no AMX task: its one XFD
-    /// write is at boot, where fpu__init_cpu_xstate() writes
-    /// init_fpstate.xfd (XTILEDATA disabled, non-zero) "to allow KVM lazy
-    /// passthrough"; non-AMX tasks keep that value, so no write follows.
-    /// Under `passthrough-on-first-write` that boot write ends interception,
-    /// so this guest pays the per-exit read without ever using AMX.
+    /// Runs no AMX task: its one XFD write is the boot write.  Under
+    /// `passthrough-on-first-write` that write ends interception, so this
+    /// guest pays the per-exit read without ever using AMX.
     case linuxIdle = "linux-idle"
-    /// XFD-aware but writes zero only (never a non-zero value).  Modelled as a guest
-    /// that writes XFD = 0 at every context switch (the write interval), an
-    /// upper bound: Linux skips writes that would not change the value.
-    case awareIdle = "aware-idle"
-    /// Runs AMX and non-AMX tasks: at each context switch (the write
-    /// interval) it writes XFD, alternating "XTILEDATA disabled" (non-zero,
-    /// first) and zero.
+    /// Runs a task holding AMX state at one context switch in
+    /// `amx-switch-period`: two XFD writes (0, then non-zero) per such switch.
+    case linuxSomeAMX = "linux-some-amx"
+    /// Alternates AMX and non-AMX tasks at every context switch: an XFD
+    /// write at every switch (the most a Linux guest writes).
     case amxActive = "amx-active"
 
-    /// The fleet-mix key (`legacy`, `aware`, `amx`).
+    /// The fleet-mix key.
     public var fleetKey: String {
         switch self {
         case .legacy: return "legacy"
         case .linuxIdle: return "linux"
-        case .awareIdle: return "aware"
+        case .linuxSomeAMX: return "some-amx"
         case .amxActive: return "amx"
         }
     }
 
-    /// The value of the guest's `n`-th XFD write (0-based), or nil when the
-    /// guest kind never writes.
-    public func xfdWriteValue(_ n: Int) -> UInt64? {
+    /// Whether the task run after context switch `n` holds (or is about to
+    /// use) AMX state; nil for a guest that never touches XFD.  Switch 0 is
+    /// boot.  `amxSwitchPeriod` >= 2 applies to `linux-some-amx`.
+    public func runsAMXTask(afterSwitch n: Int, amxSwitchPeriod: Int) -> Bool? {
         switch self {
         case .legacy: return nil
-        case .linuxIdle: return n == 0 ? XFDPolicyState.xtileDataMask : nil
-        case .awareIdle: return 0
-        case .amxActive: return n % 2 == 0 ? XFDPolicyState.xtileDataMask : 0
+        case .linuxIdle: return false
+        case .linuxSomeAMX: return n > 0 && n % amxSwitchPeriod == 0
+        case .amxActive: return n % 2 == 1
         }
     }
 }
@@ -90,7 +102,7 @@ public struct XFDPolicyState: Sendable, Equatable {
     public init(policy: XFDPolicy) {
         self.policy = policy
         switch policy {
-        case .none, .passthroughAtCPUID: interceptsWrites = false
+        case .none, .passthroughAtCPUID, .tdx: interceptsWrites = false
         case .passthroughOnFirstWrite, .alwaysIntercept: interceptsWrites = true
         }
     }
@@ -116,19 +128,32 @@ public struct XFDPolicyState: Sendable, Equatable {
         return true
     }
 
-    /// Whether KVM reads IA32_XFD after a vm-exit in the current state: the
-    /// guest may have changed it without KVM seeing the write.
+    /// Whether KVM reads IA32_XFD after a vm-exit that leaves the
+    /// fastpath loop: XFD writes pass through (`xfd_no_write_intercept`), so
+    /// the guest may have changed it without KVM seeing the write.
     public var readsXFDAfterExit: Bool {
         policy != .none && policy != .alwaysIntercept && !interceptsWrites
     }
 
-    /// IA32_XFD_ERR work on a #NM exit.  KVM intercepts #NM only while the
-    /// guest's XFD is non-zero; it then reads XFD_ERR, and since a #NM taken
-    /// with XFD armed is an XFD fault the value is non-zero, so it clears the
-    /// MSR and restores the guest's value before the next entry.  With XFD
-    /// zero (or not offered) the #NM exit does no XFD_ERR work.
-    public var nmExitXFDErrWork: XFDErrWork {
-        guard policy != .none, guestXFD != 0 else { return .nothing }
-        return XFDErrWork(reads: 1, writes: 2)
+    /// Whether KVM intercepts #NM: exactly while XFD writes pass through
+    /// (`vmx_update_exception_bitmap`); never for a TD (the TDX module owns
+    /// the guest's exceptions).  Otherwise the guest takes #NM without an exit.
+    public var interceptsNM: Bool { readsXFDAfterExit && policy != .tdx }
+
+    /// IA32_XFD_ERR accesses KVM makes on the #NM exit of an XFD fault
+    /// (guest XFD non-zero, CR0.TS clear): it reads the MSR into the guest
+    /// fpstate before interrupts are enabled, clears it after the exit and
+    /// writes the guest's value back before the next entry.  Nothing when
+    /// #NM is not intercepted.
+    public var xfdFaultNMWork: XFDErrWork {
+        interceptsNM ? XFDErrWork(reads: 1, writes: 2) : .nothing
+    }
+
+    /// IA32_XFD_ERR accesses KVM makes on the guest's XFD_ERR-clear exit:
+    /// KVM's copy is still non-zero when that exit is taken (the WRMSR is
+    /// handled after the post-exit clear), so it clears the MSR once more.
+    /// Nothing when #NM was not intercepted (KVM never held a value).
+    public var xfdErrClearExitWork: XFDErrWork {
+        interceptsNM ? XFDErrWork(reads: 0, writes: 1) : .nothing
     }
 }

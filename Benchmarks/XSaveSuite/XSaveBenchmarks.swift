@@ -12,15 +12,17 @@ import Foundation
 /// - AMX: measured on a host with AMX after arch_prctl permission,
 ///   otherwise sizes from the model and a clearly labelled estimate.
 public struct XSaveBenchmarks: BenchmarkSuite {
+    /// Measured on the reference machine kind (release build); see `--dry-run`.
+    public var estimatedSeconds: DurationEstimate? { DurationEstimate(quick: 2.5, full: 15) }
     public init() {}
     public let name = "xsave"
     public let summary = "XSAVE image size growth (AVX, AVX-512, AMX) and XSAVE/XRSTOR cost on the host"
     public let benchmarks = [
         BenchmarkInfo("size-component", "per CPU and component: size, offsets, alignment, XFD, user/supervisor (model)"),
         BenchmarkInfo("size-featureset", "per CPU and cumulative feature set: standard and compacted size"),
-        BenchmarkInfo("size-check", "computed totals against CPUID.(0xD,0).EBX and (0xD,1).EBX"),
-        BenchmarkInfo("linux-buffer", "Linux default vs expanded fpstate buffer: growth in bytes and factor"),
-        BenchmarkInfo("signal-frame", "AT_MINSIGSTKSZ model vs MINSIGSTKSZ/SIGSTKSZ; host getauxval(51)"),
+        BenchmarkInfo("size-check", "check: computed totals against CPUID.(0xD,0).EBX and (0xD,1).EBX"),
+        BenchmarkInfo("linux-buffer", "Linux fpstate sizes per kernel version (task, guest, context size; supervisor components); host: checked against the boot log"),
+        BenchmarkInfo("signal-frame", "signal frame model vs MINSIGSTKSZ/SIGSTKSZ; host: checked against AT_MINSIGSTKSZ and the boot log"),
         BenchmarkInfo("save-restore", "host: ticks per XSAVE/XSAVEOPT/XSAVEC/XRSTOR and pairs, dirty and clean"),
         BenchmarkInfo("amx", "host AMX save/restore with tile data, or why it cannot run"),
         BenchmarkInfo("amx-estimate", "AMX image save/restore time from the host's bytes per tick (model, estimate)"),
@@ -28,12 +30,15 @@ public struct XSaveBenchmarks: BenchmarkSuite {
     public let parameters = [
         SuiteParameter("cpu-model", default: "all",
                        help: "recorded CPUs for the size tables: ids comma-separated, `all` or `none` (the host is always included)"),
+        SuiteParameter("kernel", default: "running",
+                       help: "Linux version whose sizing rules the linux-buffer rows assume (e.g. 5.17, 6.15; `running` = uname -r)"),
     ]
 
     public func configure(_ ctx: SuiteContext) throws { _ = try CPUCatalog.select(ctx.parameter("cpu-model")) }
 
     public func run(_ ctx: SuiteContext) throws -> SuiteResult {
         let recorded = try CPUCatalog.select(ctx.parameter("cpu-model"))
+        let kernel = try LinuxKernelChoice.parse(ctx.parameter("kernel"))
         let host = ctx.host
         var rows: [ResultRow] = []
 
@@ -47,11 +52,14 @@ public struct XSaveBenchmarks: BenchmarkSuite {
 
         try ctx.progress.step("size tables")
         let models = recorded.compactMap { XSaveSizeModel(cpu: $0.description) }
-        for m in models { rows += XSaveSizeRows.rows(m, source: .model) }
+        for m in models { rows += XSaveSizeRows.rows(m, kernel: kernel) }
         let hostModel = XSaveSizeModel(cpu: host)
         if let hm = hostModel {
-            rows += XSaveSizeRows.rows(hm, source: .measured)
-            rows += XSaveSizeRows.auxvRows(hm, atMinSigStkSz: Auxv.value(51))
+            rows += XSaveSizeRows.rows(hm, kernel: kernel)
+            // The kernel's own figures are compared under the running kernel's rules.
+            let running = try LinuxKernelChoice.parse("running")
+            rows += XSaveSizeRows.kernelChecks(hm, atMinSigStkSz: Auxv.value(51), bootLog: KernelLog.bootFigures(),
+                                               running: running)
         } else {
             rows.append(.skipped(name, "size-featureset", ["cpu": "host"], metric: "standard_bytes", unit: "bytes",
                                  depends: .cpu, reason: host.unavailableReason(.xsave) ?? "no XSAVE layout"))
@@ -84,7 +92,7 @@ public struct XSaveBenchmarks: BenchmarkSuite {
         } else {
             rows.append(.figure(name, "amx", ["cpu": "host"], metric: "permission_granted", 1, unit: "bool",
                                 source: .measured, gate: .exact,
-                                depends: .kernel, note: "ARCH_REQ_XCOMP_PERM(18) succeeded; the +AMX sets in save-restore include tile data"))
+                                depends: .cpuKernel, note: "ARCH_REQ_XCOMP_PERM(18) succeeded; the +AMX sets in save-restore include tile data"))
         }
 
         // Console reports show the first rows: lead with the per-set totals
@@ -97,7 +105,7 @@ public struct XSaveBenchmarks: BenchmarkSuite {
         }
         rows = rows.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
 
-        var lines = Highlights.growth(models: models, host: hostModel)
+        var lines = Highlights.growth(models: models, host: hostModel, rules: kernel.rules)
         if let t = timing { lines += Highlights.hostCosts(t, ctx: ctx) }
         lines += estimateLines
         return SuiteResult(rows: rows, highlights: lines)

@@ -25,7 +25,7 @@ enum AMXEstimate {
             var est: [String: Double] = [:]
             for (metric, op, compacted) in ops {
                 let p: Params = ["cpu": m.cpuID, "set": f.set.label, "rate-from": "host \(set.label) dirty \(op.rawValue)"]
-                guard let ticks = t.median(set, .dirty, op), let bytes = t.written(set, .dirty, compacted: compacted),
+                guard let ticks = t.median(set, .dirty, op), let bytes = t.probes.bytes(set, .dirty, op),
                       ticks > 0 else {
                     rows.append(.skipped(suite, "amx-estimate", p, metric: metric, unit: "ticks", source: .model,
                                          depends: .machine, reason: "the host has no measured \(op.rawValue) rate to scale"))
@@ -54,22 +54,22 @@ enum AMXEstimate {
 /// The lines printed for people after the suite.
 enum Highlights {
     /// AVX-to-AMX growth per CPU, in the standard format.
-    static func growth(models: [XSaveSizeModel], host: XSaveSizeModel?) -> [String] {
+    static func growth(models: [XSaveSizeModel], host: XSaveSizeModel?, rules: LinuxXStateRules) -> [String] {
         var lines: [String] = []
         for m in models + (host.map { [$0] } ?? []) {
             let avx = m.featureSet(.avx), amx = m.featureSet(.amxTileData)
-            let linux = m.linux
+            let linux = m.linux(rules)
             if amx.supported {
-                lines.append(String(format: "%@: +AVX %d B -> +AMX %d B standard (+%d B, x%.2f); compacted %d -> %d B; Linux buffer %d -> %d B expanded (x%.2f); signal frame %d -> %d B (SIGSTKSZ 8192)",
+                lines.append(String(format: "%@: +AVX %d B -> +AMX %d B standard (+%d B, x%.2f); compacted %d -> %d B; Linux " + rules.kernel.description + " task buffer %d -> %d B expanded (x%.2f); signal frame %d -> %d B (SIGSTKSZ 8192)",
                                     m.cpuID, avx.standardSize, amx.standardSize, amx.standardSize - avx.standardSize,
                                     Double(amx.standardSize) / Double(avx.standardSize),
-                                    avx.compactedSize, amx.compactedSize, linux.kernelDefault, linux.kernelExpanded,
+                                    avx.compactedSize, amx.compactedSize, linux.defaultBytes, linux.expandedBytes,
                                     linux.growthFactor, linux.sigframeDefault, linux.sigframeExpanded))
             } else {
                 let all = m.standardSizeForXCR0
-                lines.append(String(format: "%@: no AMX; +AVX %d B -> all of XCR0 %d B standard (x%.2f), compacted %d B; signal frame %d B",
+                lines.append(String(format: "%@: no AMX; +AVX %d B -> all of XCR0 %d B standard (x%.2f), compacted %d B; Linux " + rules.kernel.description + " context size %d B; signal frame %d B",
                                     m.cpuID, avx.standardSize, all, Double(all) / Double(avx.standardSize),
-                                    m.compactedSizeForXCR0, linux.sigframeExpanded))
+                                    m.compactedSizeForXCR0, linux.contextBytes, linux.sigframeExpanded))
             }
         }
         return lines

@@ -24,8 +24,8 @@ struct XSaveHostTiming {
     /// Median ticks per case, for highlights and the AMX estimate:
     /// key "set|state|op".
     private(set) var medians: [String: Double] = [:]
-    /// Bytes the probe save wrote (sentinel count) per "set|state|format".
-    private(set) var written: [String: Int] = [:]
+    /// Bytes each probe save wrote.
+    private(set) var probes = ProbeBytes()
     /// Sets with at least one measured case, in architectural order.
     private(set) var measuredSets: [XSaveFeatureSet] = []
     /// Masks of those sets.
@@ -33,9 +33,6 @@ struct XSaveHostTiming {
 
     func median(_ set: XSaveFeatureSet, _ state: StateCondition, _ op: TimedOp) -> Double? {
         medians["\(set.label)|\(state.rawValue)|\(op.rawValue)"]
-    }
-    func written(_ set: XSaveFeatureSet, _ state: StateCondition, compacted: Bool) -> Int? {
-        written["\(set.label)|\(state.rawValue)|\(compacted ? "compacted" : "standard")"]
     }
 
     /// Target length of the short region: long enough that the TSC's
@@ -131,8 +128,6 @@ struct XSaveHostTiming {
         let prep = workspace.preparation(c.state, mask: c.mask, dirty: d, tiles: d.tiles ? tiles : nil)
         defer { if c.mask & 0x200 != 0 { workspace.restorePKRU() } }
         var rows: [ResultRow] = []
-        let formatKey = "\(c.set.label)|\(c.state.rawValue)|\(c.op.compacted ? "compacted" : "standard")"
-
         if c.op.isSave, let instruction = c.op.instructions.first {
             // Twice: a figure gated exactly must come out the same every time.
             let a = workspace.probeSave(instruction, prep), b = workspace.probeSave(instruction, prep)
@@ -156,7 +151,7 @@ struct XSaveHostTiming {
                 bv.note += "; the save wrote past the computed size \(computed)"
             }
             rows.append(bv)
-            written[formatKey] = a.bytesWritten
+            probes.record(c.set, c.state, c.op, bytes: a.bytesWritten)
         }
 
         var notes = ""
@@ -196,14 +191,15 @@ struct XSaveHostTiming {
                                 source: .measured, gate: .info,
                                 depends: .cpu, note: "XSTATE_BV \(hex(bv)) in the work buffer after this case's timed loop (last round)"))
         }
-        let formatKey = "\(c.set.label)|\(c.state.rawValue)|\(c.op.compacted ? "compacted" : "standard")"
         if let med = m.summary?.median {
             medians[Self.key(c)] = med
             if !measuredSets.contains(c.set) { measuredSets.append(c.set); masks[c.set] = c.mask }
-            if !c.op.isPair, let bytes = written[formatKey], med > 0 {
+            if !c.op.isPair, let from = ProbeBytes.probe(for: c.op), let bytes = probes.bytes(c.set, c.state, c.op), med > 0 {
+                let what = from == c.op ? "this case's probe \(from.rawValue) wrote"
+                                        : "the \(from.rawValue) probe of this state wrote (the image \(c.op.rawValue) reads back)"
                 rows.append(.figure(suite, "save-restore", p, metric: "bytes_per_tick", Double(bytes) / med,
                                     unit: "bytes/tick", source: .measured, gate: .info,
-                                    depends: .machine, note: "bytes the \(c.op.rawValue.hasPrefix("xrstor") ? (c.op.compacted ? "XSAVEC" : "XSAVE") + " probe of this state wrote (what XRSTOR reads back)" : "probe save wrote") (\(bytes) B) / median ticks"))
+                                    depends: .machine, note: "bytes \(what) (\(bytes) B) / median ticks"))
             }
         }
         return rows
@@ -235,5 +231,37 @@ struct XSaveHostTiming {
         default:
             return ""
         }
+    }
+}
+
+/// Bytes written by each probe save, by feature set, state and save
+/// instruction: XSAVE and XSAVEOPT write the same format but not the same
+/// bytes (XSAVEOPT may skip components), so each keeps its own count.
+struct ProbeBytes {
+    private var bytes: [String: Int] = [:]
+
+    /// The save whose probe gives `op`'s byte count: the op itself for a
+    /// save, the save that wrote the image for a restore; nil for pairs.
+    static func probe(for op: TimedOp) -> TimedOp? {
+        switch op {
+        case .xsave, .xsaveopt, .xsavec: return op
+        case .xrstor: return .xsave
+        case .xrstorCompacted: return .xsavec
+        case .pairStandard, .pairOpt, .pairCompacted: return nil
+        }
+    }
+
+    static func key(_ set: XSaveFeatureSet, _ state: StateCondition, _ save: TimedOp) -> String {
+        "\(set.label)|\(state.rawValue)|\(save.rawValue)"
+    }
+
+    /// Records what the probe of save `op` wrote.  Precondition: `op.isSave`.
+    mutating func record(_ set: XSaveFeatureSet, _ state: StateCondition, _ op: TimedOp, bytes n: Int) {
+        bytes[Self.key(set, state, op)] = n
+    }
+
+    /// Bytes behind `op`'s rate (see `probe(for:)`), or nil when not probed.
+    func bytes(_ set: XSaveFeatureSet, _ state: StateCondition, _ op: TimedOp) -> Int? {
+        Self.probe(for: op).flatMap { bytes[Self.key(set, state, $0)] }
     }
 }

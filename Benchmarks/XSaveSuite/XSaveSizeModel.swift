@@ -30,26 +30,6 @@ public struct XSaveSizeModel: Sendable {
         public var supported: Bool { missing == 0 }
     }
 
-    /// Linux's buffer sizing (arch/x86/kernel/fpu/xstate.c): the default
-    /// buffer leaves out the XFD-capable ("dynamic") components; a task
-    /// that was granted them gets the expanded buffer.
-    public struct LinuxBuffers: Sendable {
-        public var defaultMask: UInt64
-        public var expandedMask: UInt64
-        /// Kernel fpstate format: compacted when the CPU has XSAVES (Linux
-        /// then uses XSAVES), else standard.  Supervisor components are not
-        /// counted: IA32_XSS cannot be read from user mode.
-        public var kernelCompacted: Bool
-        public var kernelDefault: Int, kernelExpanded: Int
-        /// User ABI (signal frame, ptrace) sizes: always the standard format.
-        public var userDefault: Int, userExpanded: Int
-        public var growthBytes: Int { kernelExpanded - kernelDefault }
-        public var growthFactor: Double { Double(kernelExpanded) / Double(kernelDefault) }
-        /// AT_MINSIGSTKSZ-style signal frame size for the default and the expanded user size.
-        public var sigframeDefault: Int { SignalFrameModel.minSigStackSize(userXStateSize: userDefault) }
-        public var sigframeExpanded: Int { SignalFrameModel.minSigStackSize(userXStateSize: userExpanded) }
-    }
-
     public let cpuID: String
     public let layout: XSaveLayout
     /// User components enabled in XCR0.
@@ -91,27 +71,23 @@ public struct XSaveSizeModel: Sendable {
     /// Compacted size for the XCR0 user components only (IA32_XSS taken as 0).
     public var compactedSizeForXCR0: Int { layout.compactedSize(for: enabledMask) }
 
-    public var linux: LinuxBuffers {
-        let k = layout.linuxFPState
-        return LinuxBuffers(defaultMask: k.defaultMask, expandedMask: k.expandedMask, kernelCompacted: k.compacted,
-                            kernelDefault: k.defaultBytes, kernelExpanded: k.expandedBytes,
-                            userDefault: layout.standardSize(for: k.defaultMask),
-                            userExpanded: layout.standardSize(for: k.expandedMask))
-    }
+    /// Linux's buffer sizes on this CPU under `rules`.
+    public func linux(_ rules: LinuxXStateRules) -> LinuxFPStateSizes { layout.linuxFPState(rules) }
 
-    /// Checks the computed totals against the CPU's own CPUID totals.
+    /// The computed totals against the CPU's own CPUID totals.
     public var checks: [SizeCheck] {
         var out = [SizeCheck(name: "standard_vs_cpuid_0xd_0_ebx", computed: standardSizeForXCR0,
-                             reported: layout.reportedStandardSizeForXCR0, explainedBySupervisor: nil)]
+                             reported: layout.reportedStandardSizeForXCR0, supervisor: 0)]
         if layout.hasXSAVEC || layout.hasXSAVES {
             let reported = layout.reportedCompactedSizeForXCR0XSS
-            let computed = compactedSizeForXCR0
             // CPUID.(0xD,1).EBX counts XCR0 | IA32_XSS.  XSS is not readable
-            // here, so a difference is accepted only when some subset of the
-            // supported supervisor components accounts for it exactly.
-            let xss = computed == reported ? 0 : inferSupervisorMask(reported: reported)
-            out.append(SizeCheck(name: "compacted_vs_cpuid_0xd_1_ebx", computed: computed,
-                                 reported: reported, explainedBySupervisor: xss))
+            // from user mode, so the supervisor part is the subset of the
+            // supported supervisor components that makes the total exact;
+            // when none does, the XCR0-only size is compared and fails.
+            let xss = compactedSizeForXCR0 == reported ? 0 : inferSupervisorMask(reported: reported) ?? 0
+            out.append(SizeCheck(name: "compacted_vs_cpuid_0xd_1_ebx",
+                                 computed: layout.compactedSize(for: enabledMask | xss),
+                                 reported: reported, supervisor: xss))
         }
         return out
     }
@@ -131,31 +107,31 @@ public struct XSaveSizeModel: Sendable {
     }
 }
 
-/// A computed total compared with the CPU's reported total.
+/// A computed total compared with the CPU's reported total, in bytes.
 public struct SizeCheck: Sendable {
     public var name: String
+    /// Computed from the per-component table, supervisor components in
+    /// `supervisor` included.
     public var computed: Int, reported: Int
-    /// Supervisor components inferred to make up a compacted-size difference
-    /// (0 when none was needed), or nil when nothing explains it.
-    public var explainedBySupervisor: UInt64?
-    public var agrees: Bool { computed == reported || (explainedBySupervisor ?? 0) != 0 }
+    /// Supervisor components counted in `computed` (inferred IA32_XSS).
+    public var supervisor: UInt64
+    public var agrees: Bool { computed == reported }
 }
 
-/// Linux x86-64 signal-stack figures.
-public enum SignalFrameModel {
-    /// glibc's legacy MINSIGSTKSZ and SIGSTKSZ constants, in bytes.
-    public static let legacyMinSigStkSz = 2048
-    public static let legacySigStkSz = 8192
+/// glibc's legacy signal-stack constants, in bytes: what a program built
+/// before AT_MINSIGSTKSZ existed allocates for a sigaltstack.
+public enum LegacySignalStack {
+    public static let minSigStkSz = 2048
+    public static let sigStkSz = 8192
+}
 
-    /// The kernel's AT_MINSIGSTKSZ for a user XSAVE size (arch/x86/kernel/signal.c,
-    /// init_sigframe_size), for a kernel built with IA32 emulation as
-    /// distribution kernels are: the largest frame struct (sigframe_ia32,
-    /// 732 bytes) + 15 bytes frame alignment + the standard-format XSAVE size
-    /// + 112 bytes fsave header + 63 bytes XSAVE alignment, rounded up to 16.
-    public static func minSigStackSize(userXStateSize: Int) -> Int {
-        let raw = 732 + 15 + userXStateSize + 112 + 63
-        return (raw + 15) & ~15
-    }
+extension LinuxFPStateSizes {
+    /// The signal frame for the default and for the maximum user size (what
+    /// the kernel advertises as AT_MINSIGSTKSZ), bytes.
+    public var sigframeDefault: Int { LinuxSignalFrame.size(userXStateSize: userDefaultBytes) }
+    public var sigframeExpanded: Int { LinuxSignalFrame.size(userXStateSize: userMaxBytes) }
+    public var growthBytes: Int { expandedBytes - defaultBytes }
+    public var growthFactor: Double { Double(expandedBytes) / Double(defaultBytes) }
 }
 
 /// Hex text for masks in params and notes.

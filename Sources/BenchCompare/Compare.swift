@@ -66,7 +66,7 @@ public enum Comparison {
             }
             warnings.append(what + ": timing rows and rows that depend on the machine are reported, not gated")
         }
-        for dependency in [HostDependency.cpu, .kernel] {
+        for dependency in [HostDependency.cpu, .kernel] {  // cpu+kernel is one of these
             if let why = b.info.differs(from: c.info, on: dependency), !warnings.contains(where: { $0.hasPrefix(why) }) {
                 warnings.append("\(why): rows that depend on it are reported, not gated")
             }
@@ -81,6 +81,7 @@ public enum Comparison {
             }
             warnings.append("suite parameters differ: baseline \(text(b.info.parameters)), current \(text(c.info.parameters))")
         }
+        warnings += SpeedStates.warnings(baseline: b.rows, current: c.rows)
         if b.info.swiftVersion != c.info.swiftVersion {
             warnings.append("toolchains differ: baseline Swift \(b.info.swiftVersion ?? "?"), current Swift \(c.info.swiftVersion ?? "?")")
         }

@@ -52,9 +52,10 @@ public struct RunInfo: Sendable, Equatable {
         switch dependency {
         case .none: return nil
         case .cpu: return diff("CPU identity", cpuIdentity, other.cpuIdentity)
-        case .kernel:
+        case .kernel: return diff("kernel version", kernelIdentity, other.kernelIdentity)
+        case .cpuKernel:
             return diff("CPU identity", cpuIdentity, other.cpuIdentity)
-                ?? diff("kernel", kernelIdentity, other.kernelIdentity)
+                ?? diff("kernel version", kernelIdentity, other.kernelIdentity)
         case .machine: return diff("host fingerprint", hostFingerprint, other.hostFingerprint)
         }
     }

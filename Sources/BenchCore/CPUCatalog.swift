@@ -29,6 +29,10 @@ public struct RecordedCPU: Sendable {
     /// CPUID.(0xD,1).EAX: XSAVEOPT, XSAVEC, XGETBV1, XSAVES, XFD bits.
     public var subleaf1EAX: UInt32
     public var components: [Component]
+    /// CPUID.(0xD,1).EDX:ECX: supervisor components supported (IA32_XSS-managed).
+    /// Only the ones Linux may put in a `struct fpstate` are recorded
+    /// (PASID 10, CET_U 11, CET_S 12), with their architectural sizes.
+    public var supportedSupervisorMask: UInt64 = 0
     /// CPUID.(0xD,0).EBX / ECX and CPUID.(0xD,1).EBX as recorded (IA32_XSS taken as 0).
     public var reportedStandardSize: Int, reportedStandardMax: Int, reportedCompactedSize: Int
     public var avx: Bool, avx512f: Bool, amx: Bool, rdpid: Bool
@@ -55,7 +59,9 @@ public struct RecordedCPU: Sendable {
         leaves[K(0xD, 0)] = CPUIDRegisters(
             eax: UInt32(truncatingIfNeeded: supportedUserMask), ebx: UInt32(reportedStandardSize),
             ecx: UInt32(reportedStandardMax), edx: UInt32(truncatingIfNeeded: supportedUserMask >> 32))
-        leaves[K(0xD, 1)] = CPUIDRegisters(eax: subleaf1EAX, ebx: UInt32(reportedCompactedSize))
+        leaves[K(0xD, 1)] = CPUIDRegisters(eax: subleaf1EAX, ebx: UInt32(reportedCompactedSize),
+                                           ecx: UInt32(truncatingIfNeeded: supportedSupervisorMask),
+                                           edx: UInt32(truncatingIfNeeded: supportedSupervisorMask >> 32))
         for c in components {
             leaves[K(0xD, UInt32(c.index))] = CPUIDRegisters(
                 eax: UInt32(c.size), ebx: UInt32(c.offset), ecx: c.ecx)
@@ -97,12 +103,15 @@ public enum CPUCatalog {
                 .init(6, size: 512, offset: 1152), .init(7, size: 1024, offset: 1664),
                 .init(9, size: 8, offset: 2688), .init(17, size: 64, offset: 2752, ecx: 2),
                 .init(18, size: 8192, offset: 2816, ecx: 6),
+                .init(10, size: 8, offset: 0, ecx: 1), .init(11, size: 16, offset: 0, ecx: 1),
+                .init(12, size: 24, offset: 0, ecx: 1),
             ],
+            supportedSupervisorMask: 0x1C00,
             reportedStandardSize: 11008, reportedStandardMax: 11008, reportedCompactedSize: 10752,
             avx: true, avx512f: true, amx: true, rdpid: true,
-            provenance: "CPUID leaf 0xD of Sapphire/Emerald Rapids, public dumps"),
+            provenance: "CPUID leaf 0xD of Sapphire/Emerald Rapids, public dumps; supervisor components limited to PASID, CET_U, CET_S (architectural sizes 8, 16, 24)"),
         RecordedCPU(
-            id: "skx", name: "Intel Skylake-SP / Ice Lake (AVX-512, no AMX)", vendor: "GenuineIntel",
+            id: "skx", name: "Intel Skylake-SP / Cascade Lake (AVX-512, MPX not enabled, no AMX)", vendor: "GenuineIntel",
             family: 6, model: 0x55, stepping: 4, brand: "Intel(R) Xeon(R) Platinum 8180",
             supportedUserMask: 0x2FF, xcr0: 0x2E7, subleaf1EAX: 0xF,
             components: [
@@ -113,15 +122,17 @@ public enum CPUCatalog {
             ],
             reportedStandardSize: 2696, reportedStandardMax: 2696, reportedCompactedSize: 2440,
             avx: true, avx512f: true, amx: false, rdpid: false,
-            provenance: "CPUID leaf 0xD of Skylake-SP, public dumps; Linux leaves MPX (3,4) out of XCR0"),
+            provenance: "CPUID leaf 0xD of Skylake-SP, public dumps; Linux leaves MPX (3,4) out of XCR0. Ice Lake-SP has no MPX (CPUID.(0xD,0).EAX 0x2E7) and the same sizes for XCR0 0x2E7"),
         RecordedCPU(
             id: "zen3", name: "AMD Zen 3 (EPYC 7003)", vendor: "AuthenticAMD",
             family: 0x19, model: 0x01, stepping: 1, brand: "AMD EPYC 7763 64-Core Processor",
             supportedUserMask: 0x207, xcr0: 0x207, subleaf1EAX: 0xF,
-            components: [.init(2, size: 256, offset: 576), .init(9, size: 8, offset: 2432)],
+            components: [.init(2, size: 256, offset: 576), .init(9, size: 8, offset: 2432),
+                         .init(11, size: 16, offset: 0, ecx: 1), .init(12, size: 24, offset: 0, ecx: 1)],
+            supportedSupervisorMask: 0x1800,
             reportedStandardSize: 2440, reportedStandardMax: 2440, reportedCompactedSize: 840,
             avx: true, avx512f: false, amx: false, rdpid: true,
-            provenance: "CPUID leaf 0xD of Zen 3, public dumps"),
+            provenance: "CPUID leaf 0xD of Zen 3, public dumps; shadow-stack components CET_U, CET_S (16, 24 bytes)"),
         RecordedCPU(
             id: "zen4", name: "AMD Zen 4 / Zen 5 (AVX-512)", vendor: "AuthenticAMD",
             family: 0x19, model: 0x11, stepping: 1, brand: "AMD EPYC 9654 96-Core Processor",
@@ -130,10 +141,12 @@ public enum CPUCatalog {
                 .init(2, size: 256, offset: 576), .init(5, size: 64, offset: 832),
                 .init(6, size: 512, offset: 896), .init(7, size: 1024, offset: 1408),
                 .init(9, size: 8, offset: 2432),
+                .init(11, size: 16, offset: 0, ecx: 1), .init(12, size: 24, offset: 0, ecx: 1),
             ],
+            supportedSupervisorMask: 0x1800,
             reportedStandardSize: 2440, reportedStandardMax: 2440, reportedCompactedSize: 2440,
             avx: true, avx512f: true, amx: false, rdpid: true,
-            provenance: "CPUID leaf 0xD of Zen 4, public dumps"),
+            provenance: "CPUID leaf 0xD of Zen 4, public dumps; CET_U, CET_S (16, 24 bytes) as a Zen 4 VM reports them (0xD,1).ECX 0x1800"),
     ]
 
     public static var ids: [String] { all.map(\.id) }

@@ -7,7 +7,8 @@ public enum ConsoleReport {
 
     public static func print(_ report: SuiteReport, highlights: [String]) {
         let last = report.rows.map(\.repetition).max() ?? 1
-        let rows = report.rows.filter { $0.repetition == last && $0.benchmark != "_timer" }
+        // Rows the runner adds (`_timer`, `_calibration`) are in the CSV only.
+        let rows = report.rows.filter { $0.repetition == last && !$0.benchmark.hasPrefix("_") }
         var out = "\n== \(report.suite) ==\n"
         for f in failedChecks(report.rows) { out += "  \(f)\n" }
         for h in highlights { out += "  \(h)\n" }

@@ -46,8 +46,9 @@ public struct EnvironmentRecord: Codable, Sendable {
     /// `CPUDescription.identity` of the host: rows that depend on `cpu` are
     /// gated only between runs with the same one.
     public var cpuIdentity: String
-    /// The running kernel's release (`uname -r`): rows that depend on
-    /// `kernel` are gated only between runs with the same CPU and kernel.
+    /// The running kernel's version, major.minor (the release string when
+    /// it has none): rows that depend on `kernel` (or `cpu+kernel`) are
+    /// gated only between runs with the same one.
     public var kernelIdentity: String
     /// Suites the run was asked for, in order.
     public var suitesSelected: [String]
@@ -58,6 +59,18 @@ public struct EnvironmentRecord: Codable, Sendable {
     public var suites: [String: SuiteFileRecord] = [:]
     /// True once every selected suite finished and its files were written.
     public var complete: Bool = false
+    /// The KVM implementation behind /dev/kvm (kvm_intel, kvm_amd, kvm_pvm,
+    /// several joined by "+", or "none") and whether in-guest figures are
+    /// hardware exit costs; `kvm_platform_note` says why.
+    public var kvmPlatform: String? = nil
+    public var kvmHardwareFigures: Bool? = nil
+    public var kvmPlatformNote: String? = nil
+    /// 1, 5 and 15 minute load averages when the record was made (empty
+    /// when the kernel does not say): a busy machine explains noisy timings.
+    public var loadAverage: [Double]? = EnvironmentRecord.loadAverage()
+    /// The machine's speed state around each finished suite
+    /// (`SpeedCalibration`); nil in records of tool versions without it.
+    public var speedCalibration: [String: SpeedCalibrationRecord]? = [:]
 
     public static let fileName = "environment.json"
 
@@ -77,6 +90,10 @@ public struct EnvironmentRecord: Codable, Sendable {
         case hostFingerprint = "host_fingerprint", buildConfiguration = "build_configuration"
         case cpuIdentity = "cpu_identity", kernelIdentity = "kernel_identity"
         case suitesSelected = "suites_selected", parameters, suites, complete
+        case kvmPlatform = "kvm_platform", kvmHardwareFigures = "kvm_hardware_figures"
+        case kvmPlatformNote = "kvm_platform_note"
+        case loadAverage = "load_average"
+        case speedCalibration = "speed_calibration"
     }
 
     public func write(to dir: URL) throws {
@@ -104,6 +121,18 @@ public struct EnvironmentRecord: Codable, Sendable {
                 read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor") ?? "unknown (no cpufreq)",
                 read("/sys/devices/system/cpu/smt/control") ?? "unknown",
                 Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    /// getloadavg(3): up to three load averages.
+    public static func loadAverage() -> [Double] {
+        var loads = [Double](repeating: 0, count: 3)
+        let n = getloadavg(&loads, 3)
+        return n > 0 ? Array(loads.prefix(Int(n))) : []
+    }
+
+    /// What rows that depend on the kernel are functions of: its version.
+    public static func kernelIdentity(release: String = kernelRelease()) -> String {
+        LinuxKernelVersion(release: release)?.description ?? release
     }
 
     /// The running kernel's release string.

@@ -1,28 +1,37 @@
 import Foundation
 
 /// `<suite>.json` (with `--format json`): google/benchmark's JSON layout, so
-/// its `tools/compare.py` and dashboards that read that format take our
-/// results.
+/// its `tools/compare.py`, github-action-benchmark's `googlecpp` tool and
+/// Bencher's `cpp_google` adapter read our timings.
 ///
+/// Those readers treat every entry of `benchmarks` as a time (compare.py
+/// reads `real_time` and `cpu_time` of every non-aggregate entry for its
+/// geometric mean; the other two read `real_time` and `time_unit` of every
+/// entry), so only *timings* go there:
+///
+/// - `benchmarks`: rows with status ok, a finite value in a time unit
+///   (`ticks`, converted with the run's TSC frequency, or `ns`, `us`, `ms`,
+///   `s`) and source `measured` or `proxy`, unless a repetition of the same
+///   name is negative (a difference of timings, not a duration).  One `run_type: "iteration"`
+///   entry per row and repetition, named `suite/benchmark/params/metric`
+///   (params omitted when empty; whitespace replaced by `_`), with
+///   `real_time` = `cpu_time` = the median in `time_unit` "ns" (one pinned
+///   thread: wall and CPU time are the same measurement), `iterations` =
+///   the sample count, `family_index` per suite benchmark and
+///   `per_family_instance_index` per name within it.  With more than one
+///   repetition, `run_type: "aggregate"` entries (`aggregate_name` mean,
+///   median, stddev, from `SuiteReport.aggregates`) follow each name's
+///   iterations, as google/benchmark writes them.
+/// - `xfd_bench_rows`: every other row (sizes, counts, ratios, model
+///   outputs, skipped and failed rows with their reason), a key the three
+///   readers ignore.  A skipped row is never a zero time.
+/// - Every entry of both lists carries `source`, `depends` and `gate`.
 /// - `context`: google/benchmark's keys (`date`, `host_name`, `executable`,
 ///   `num_cpus`, `mhz_per_cpu` = TSC MHz, `cpu_scaling_enabled`, `caches`
-///   (empty: not probed), `load_avg`, `library_build_type`) plus ours
-///   (`run_id`, `host_fingerprint`, `tsc_hz`, `cpu_brand`, `tool_version`,
-///   `git_commit`, `schema_version`, `repetitions`, `quick`).
-/// - `benchmarks`: one `run_type: "iteration"` entry per row and repetition,
-///   named `suite/benchmark/params/metric` (params omitted when empty).
-///   Rows in time units (`ticks`, converted with the run's TSC frequency,
-///   or `ns`, `us`, `ms`, `s`) carry `real_time` = `cpu_time` = the median
-///   in `time_unit` "ns" (a single thread on a pinned CPU: wall and CPU
-///   time are the same measurement) and `iterations` = the sample count.
-///   Other rows (sizes, counts, ratios) carry no `real_time`: compare.py
-///   skips them rather than reading a size as a time.  Every entry has the
-///   counter `value` (the figure in its own unit); `label` states
-///   `unit=...; source=...; gate=...`.  Rows that are not ok have
-///   `error_occurred` and `error_message`.
-/// - With more than one repetition, `run_type: "aggregate"` entries
-///   (`aggregate_name` mean, median, stddev) over the repetitions follow
-///   each time row, as google/benchmark writes them.
+///   (empty: not probed), `load_avg` from the environment record,
+///   `library_build_type`, `json_schema_version` 1) plus ours (`run_id`,
+///   `host_fingerprint`, `tsc_hz`, `cpu_brand`, `tool_version`, `git_commit`,
+///   `schema_version`, `repetitions`, `quick`, `suite`).
 public struct GoogleBenchmarkJSONReporter: Reporter {
     public init() {}
     public var format: String { "json" }
@@ -31,7 +40,7 @@ public struct GoogleBenchmarkJSONReporter: Reporter {
     /// `tscHz` is ticks per second.
     public static func nanosecondsPerUnit(_ unit: String, tscHz: Double) -> Double? {
         switch unit {
-        case "ticks", "tick": return tscHz > 0 ? 1e9 / tscHz : nil
+        case "ticks", "tick": return tscHz > 0 && tscHz.isFinite ? 1e9 / tscHz : nil
         case "ns": return 1
         case "us", "µs": return 1e3
         case "ms": return 1e6
@@ -40,47 +49,98 @@ public struct GoogleBenchmarkJSONReporter: Reporter {
         }
     }
 
+    /// `suite/benchmark/params/metric` (params omitted when empty), with
+    /// whitespace replaced by `_`: readers split names on spaces.
     public static func name(_ r: ResultRow) -> String {
         let params = r.params.description
-        return ([r.suite, r.benchmark] + (params.isEmpty ? [] : [params]) + [r.metric]).joined(separator: "/")
+        let parts = [r.suite, r.benchmark] + (params.isEmpty ? [] : [params]) + [r.metric]
+        return String(parts.joined(separator: "/").map { $0.isWhitespace ? "_" : $0 })
+    }
+
+    /// The row's figure in nanoseconds when it is a timing these readers
+    /// may see: ok, finite, a time unit, measured directly or via a proxy.
+    public static func nanoseconds(_ r: ResultRow, tscHz: Double) -> Double? {
+        guard r.status == .ok, r.source == .measured || r.source == .proxy,
+              let v = r.value, let scale = nanosecondsPerUnit(r.unit, tscHz: tscHz) else { return nil }
+        let ns = v * scale
+        return ns.isFinite ? ns : nil
     }
 
     public func write(_ report: SuiteReport, to dir: URL) throws -> [String] {
         let env = report.environment
         let repetitions = report.rows.map(\.repetition).max() ?? 1
-        var benchmarks: [[String: Any]] = []
-        var familyIndex: [String: Int] = [:]
         var order: [String] = []
-        var byName: [String: [ResultRow]] = [:]
+        var byName: [String: [(row: ResultRow, ns: Double)]] = [:]
+        var others: [[String: Any]] = []
         for r in report.rows {
-            let n = Self.name(r)
-            if byName[n] == nil { order.append(n); familyIndex[n] = familyIndex.count }
-            byName[n, default: []].append(r)
-        }
-        for n in order {
-            let rows = byName[n]!
-            for r in rows {
-                benchmarks.append(entry(r, name: n, family: familyIndex[n]!, repetitions: repetitions, env: env))
+            guard let ns = Self.nanoseconds(r, tscHz: env.tscHz) else {
+                others.append(Self.otherEntry(r))
+                continue
             }
-            if repetitions > 1 { benchmarks += aggregates(rows, name: n, family: familyIndex[n]!, env: env) }
+            let n = Self.name(r)
+            if byName[n] == nil { order.append(n) }
+            byName[n, default: []].append((r, ns))
         }
-        #if DEBUG
-        let buildType = "debug"
-        #else
-        let buildType = "release"
-        #endif
-        var loads = [Double](repeating: 0, count: 3)
-        let loadCount = getloadavg(&loads, 3)
+        // A difference of timings can be negative: not a duration, and a
+        // geometric mean over it is NaN.  Such a name stays out whole.
+        for n in order where byName[n]?.contains(where: { $0.ns < 0 }) == true {
+            others += byName[n]?.map { Self.otherEntry($0.row) } ?? []
+            byName[n] = nil
+        }
+        var families: [String: Int] = [:]
+        var instances: [String: Int] = [:]
+        var benchmarks: [[String: Any]] = []
+        for n in order {
+            guard let rows = byName[n], let first = rows.first?.row else { continue }
+            let family = families[first.benchmark] ?? families.count
+            families[first.benchmark] = family
+            let instance = instances[first.benchmark, default: 0]
+            instances[first.benchmark] = instance + 1
+            let common: [String: Any] = [
+                "run_name": n, "family_index": family, "per_family_instance_index": instance,
+                "threads": 1, "time_unit": "ns",
+                "source": first.source.rawValue, "depends": first.depends.rawValue,
+                "gate": first.gate.rawValue,
+                "label": "source=\(first.source.rawValue); depends=\(first.depends.rawValue); unit=\(first.unit)",
+            ]
+            for (r, ns) in rows {
+                var e = common
+                e["name"] = n
+                e["run_type"] = "iteration"
+                e["repetitions"] = repetitions
+                e["repetition_index"] = r.repetition - 1
+                e["iterations"] = max(1, r.summary?.count ?? 1)
+                e["real_time"] = ns
+                e["cpu_time"] = ns
+                e[r.unit] = r.value ?? 0  // the figure in its own unit, as a user counter
+                benchmarks.append(e)
+            }
+            let scale = rows[0].ns / (rows[0].row.value ?? 1)
+            for agg in report.aggregates[first.key] ?? [] where scale.isFinite {
+                var e = common
+                e["name"] = "\(n)_\(agg.name)"
+                e["run_type"] = "aggregate"
+                e["aggregate_name"] = agg.name
+                e["aggregate_unit"] = "time"
+                e["repetitions"] = agg.count
+                e["iterations"] = agg.count
+                e["real_time"] = agg.value * scale
+                e["cpu_time"] = agg.value * scale
+                e[first.unit] = agg.value
+                benchmarks.append(e)
+            }
+        }
         let context: [String: Any] = [
             "date": env.date,
             "host_name": env.hostname,
             "executable": env.commandLine.first ?? "benchmark",
             "num_cpus": env.onlineCPUs,
-            "mhz_per_cpu": Int((env.tscHz / 1e6).rounded()),
+            "mhz_per_cpu": env.tscHz.isFinite ? (env.tscHz / 1e6).rounded() : 0,
             "cpu_scaling_enabled": !(env.governor == "performance" || env.governor.hasPrefix("unknown")),
             "caches": [Any](),
-            "load_avg": loadCount > 0 ? Array(loads.prefix(Int(loadCount))) : [],
-            "library_build_type": buildType,
+            "load_avg": env.loadAverage ?? [],
+            "library_build_type": env.buildConfiguration ?? EnvironmentRecord.buildConfiguration,
+            "json_schema_version": 1,
             "run_id": env.runId,
             "host_fingerprint": env.hostFingerprint,
             "tsc_hz": env.tscHz,
@@ -92,7 +152,7 @@ public struct GoogleBenchmarkJSONReporter: Reporter {
             "quick": env.quick,
             "suite": report.suite,
         ]
-        let json: [String: Any] = ["context": context, "benchmarks": benchmarks]
+        let json: [String: Any] = ["context": context, "benchmarks": benchmarks, "xfd_bench_rows": others]
         let data: Data
         do {
             data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
@@ -104,58 +164,15 @@ public struct GoogleBenchmarkJSONReporter: Reporter {
         return [name]
     }
 
-    /// One iteration entry.
-    func entry(_ r: ResultRow, name: String, family: Int, repetitions: Int, env: EnvironmentRecord) -> [String: Any] {
+    /// A row that is not a timing: every column, the value null when absent.
+    static func otherEntry(_ r: ResultRow) -> [String: Any] {
         var e: [String: Any] = [
-            "name": name,
-            "run_name": name,
-            "run_type": "iteration",
-            "family_index": family,
-            "per_family_instance_index": 0,
-            "repetitions": repetitions,
-            "repetition_index": r.repetition - 1,
-            "threads": 1,
-            "iterations": r.summary?.count ?? 1,
-            "label": "unit=\(r.unit); source=\(r.source.rawValue); gate=\(r.gate.rawValue)",
+            "name": name(r), "suite": r.suite, "benchmark": r.benchmark, "params": r.params.description,
+            "metric": r.metric, "repetition": r.repetition, "source": r.source.rawValue,
+            "depends": r.depends.rawValue, "gate": r.gate.rawValue, "status": r.status.rawValue,
+            "unit": r.unit, "note": r.note,
         ]
-        if let v = r.value, v.isFinite { e["value"] = v }
-        if r.status != .ok {
-            e["error_occurred"] = true
-            e["error_message"] = "\(r.status.rawValue): \(r.note)"
-        }
-        if let scale = Self.nanosecondsPerUnit(r.unit, tscHz: env.tscHz) {
-            let ns = (r.value ?? 0) * scale
-            e["real_time"] = ns.isFinite ? ns : 0
-            e["cpu_time"] = ns.isFinite ? ns : 0
-            e["time_unit"] = "ns"
-        }
+        if let v = r.value, v.isFinite { e["value"] = v } else { e["value"] = NSNull() }
         return e
-    }
-
-    /// mean, median and stddev over the repetitions of one time row.
-    func aggregates(_ rows: [ResultRow], name: String, family: Int, env: EnvironmentRecord) -> [[String: Any]] {
-        guard let unit = rows.first?.unit, let scale = Self.nanosecondsPerUnit(unit, tscHz: env.tscHz) else { return [] }
-        let values = rows.filter { $0.status == .ok }.compactMap(\.value).filter(\.isFinite)
-        guard values.count >= 2 else { return [] }
-        let s = Summary(values)
-        return [("mean", s.mean), ("median", s.median), ("stddev", s.stddev)].map { agg, v in
-            [
-                "name": "\(name)_\(agg)",
-                "run_name": name,
-                "run_type": "aggregate",
-                "aggregate_name": agg,
-                "aggregate_unit": "time",
-                "family_index": family,
-                "per_family_instance_index": 0,
-                "repetitions": rows.count,
-                "threads": 1,
-                "iterations": values.count,
-                "real_time": v * scale,
-                "cpu_time": v * scale,
-                "time_unit": "ns",
-                "value": v,
-                "label": "unit=\(unit); over \(values.count) repetition medians",
-            ] as [String: Any]
-        }
     }
 }

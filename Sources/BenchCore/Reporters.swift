@@ -6,6 +6,13 @@ public struct SuiteReport: Sendable {
     /// Rows of every repetition, in order.
     public var rows: [ResultRow]
     public var environment: EnvironmentRecord
+    /// Statistics over the repetitions of each row, by `ResultRow.key`.
+    public var aggregates: [String: [RepetitionAggregate]]
+
+    public init(suite: String, rows: [ResultRow], environment: EnvironmentRecord) {
+        self.suite = suite; self.rows = rows; self.environment = environment
+        aggregates = RepetitionAggregate.over(rows)
+    }
 }
 
 /// Writes one finished suite's files into the run folder.  Reporters are
@@ -71,22 +78,31 @@ public struct CSVReporter: Reporter {
     }
 }
 
-/// `<suite>.samples.csv` (with `--samples`): every raw per-operation sample.
+/// `<suite>.samples.csv.gz` (with `--samples`): every raw per-operation
+/// sample, gzip-compressed CSV with one line per row and repetition:
+///
+///     run_id,suite,benchmark,params,metric,repetition,unit,count,samples
+///
+/// `samples` holds `count` numbers in `unit`, separated by single spaces, in
+/// the order they were taken (shortest text that reads back as the same
+/// double).  One line per row instead of one per sample keeps
+/// `benchmark all --repetitions 5 --samples` well under 50 MB.  Readers:
+/// `tools/results.py` (`load_samples`), or `zcat` and any CSV reader.
 public struct SamplesReporter: Reporter {
     public init() {}
     public var format: String { "samples" }
+    public static let columns = ["run_id", "suite", "benchmark", "params", "metric", "repetition",
+                                 "unit", "count", "samples"]
 
     public func write(_ report: SuiteReport, to dir: URL) throws -> [String] {
-        var out = CSV.line(["run_id", "suite", "benchmark", "params", "metric", "repetition",
-                            "index", "value", "unit"])
+        var out = CSV.line(Self.columns)
         for r in report.rows where !r.samples.isEmpty {
-            for (i, v) in r.samples.enumerated() {
-                out += CSV.line([report.environment.runId, r.suite, r.benchmark, r.params.description,
-                                 r.metric, "\(r.repetition)", "\(i)", CSV.number(v), r.unit])
-            }
+            out += CSV.line([report.environment.runId, r.suite, r.benchmark, r.params.description,
+                             r.metric, "\(r.repetition)", r.unit, "\(r.samples.count)",
+                             r.samples.map { CSV.number($0) }.joined(separator: " ")])
         }
-        let name = "\(report.suite).samples.csv"
-        try AtomicFile.write(out, to: dir.appendingPathComponent(name))
+        let name = "\(report.suite).samples.csv.gz"
+        try AtomicFile.write(Data(try Gzip.compress(Array(out.utf8))), to: dir.appendingPathComponent(name))
         return [name]
     }
 }

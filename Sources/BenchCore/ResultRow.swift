@@ -9,6 +9,12 @@ public enum FigureSource: String, Sendable, Codable, CaseIterable {
     case proxy
     /// Given by the user (a command-line value or a cost file).
     case input
+    /// A timed run of modelled work: real code and the real TSC, with
+    /// injected costs standing for work that cannot run here (e.g. a
+    /// simulated vm-exit loop whose exits are calibrated dependent adds).
+    /// The timing is real; what it stands for is only as good as the
+    /// injected costs.
+    case simulated
 }
 
 /// Whether a row holds a figure.
@@ -34,10 +40,14 @@ public enum HostDependency: String, Sendable, Codable, CaseIterable {
     /// This host's CPU as the suites see it: CPUID identity and the enabled
     /// XCR0 (`cpu_identity` in environment.json).
     case cpu
-    /// This host's CPU and its running kernel (`cpu_identity` and
-    /// `kernel_identity`): e.g. a size the kernel reports, or Linux rules
-    /// selected by the running kernel's version.
+    /// The running kernel's version, major.minor (`kernel_identity`): a
+    /// model output of fixed inputs under rules the running kernel's
+    /// version selected (the version is also in the row's parameters).
     case kernel
+    /// This host's CPU and its running kernel's version (`cpu_identity` and
+    /// `kernel_identity`): e.g. a size the kernel reports for this CPU, or
+    /// this CPU's sizes under the running kernel's rules.
+    case cpuKernel = "cpu+kernel"
     /// The machine and its state: timings and anything else measured that
     /// varies with load, frequency or the hypervisor (`host_fingerprint`).
     case machine

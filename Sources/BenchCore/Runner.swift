@@ -20,6 +20,8 @@ public struct RunOptions: Sendable {
     /// Suite parameters by name; each must be declared by a selected suite.
     public var parameters: [String: String] = [:]
     public var commandLine: [String] = CommandLine.arguments
+    /// `--filter`: benchmarks that run and rows that are kept; nil = all.
+    public var filter: BenchmarkFilter? = nil
     public init() {}
 }
 
@@ -81,10 +83,12 @@ public final class Runner {
         }
     }
 
-    public func run(_ suites: [BenchmarkSuite]) throws -> RunOutcome {
+    public func run(_ selected: [BenchmarkSuite]) throws -> RunOutcome {
+        let plan = options.filter?.plan(selected)
+        let suites = plan?.map(\.suite) ?? selected
         try Runner.checkHost()
         let host = CPUDescription.host()
-        try Runner.configure(suites, options: options, host: host)
+        try Runner.configure(selected, options: options, host: host)
 
         if let cpu = options.cpu { try Affinity.pin(to: cpu) }  // a bad --cpu fails before any file exists
         try Interrupt.check()
@@ -121,6 +125,8 @@ public final class Runner {
             let ticksPerCycle = Runner.ticksPerCoreCycle(kernel)
             let commit = EnvironmentRecord.gitCommit()
             try Interrupt.check()
+            let speed = SpeedCalibration(kernel: kernel)
+            var speedStates: [(suite: String, start: Double?, end: Double?)] = []
 
             var record = EnvironmentRecord(
                 schemaVersion: ReportSchema.version, runId: runId, toolVersion: ToolVersion.current,
@@ -141,8 +147,12 @@ public final class Runner {
                 swiftVersion: EnvironmentRecord.swiftVersion, quick: options.quick,
                 repetitions: options.repetitions, seed: options.seed,
                 hostFingerprint: EnvironmentRecord.fingerprint(cpu: host, onlineCPUs: facts.onlineCPUs),
-                cpuIdentity: host.identity, kernelIdentity: EnvironmentRecord.kernelRelease(),
+                cpuIdentity: host.identity, kernelIdentity: EnvironmentRecord.kernelIdentity(),
                 suitesSelected: suites.map(\.name), parameters: options.parameters)
+            let kvm = KVMPlatform.detect(host: host)
+            record.kvmPlatform = kvm.name
+            record.kvmHardwareFigures = kvm.hardwareFigures
+            record.kvmPlatformNote = kvm.description
             // Written first with `complete: false`, then again after every
             // suite: an interrupted run says which suites finished.
             try record.write(to: dir)
@@ -160,13 +170,21 @@ public final class Runner {
                         // Every repetition reruns the same experiment: same seed.
                         seed: options.seed, repetition: rep, progress: progress,
                         parameters: params, declared: suite.parameters)
+                    ctx.selectedBenchmarks = plan?.first { $0.suite.name == suite.name }.map { Set($0.benchmarks) }
                     var timer = ResultRow.timing(
                         suite.name, "_timer", metric: "empty_region",
                         TimingSamples(perOp: kernel.emptyRegion(samples: 1000)),
                         note: "lfence;rdtsc;lfence x2 with nothing between; cancelled by differencing, not subtracted")
                     timer.gate = .info  // a property of the machine, quantised to the TSC step
+                    let calibrationStart = speed.measure()
                     var result = try suite.run(ctx)
+                    let calibrationEnd = speed.measure()
+                    if let filter = options.filter { result.rows = result.rows.filter(filter.keeps) }
                     result.rows.insert(timer, at: 0)
+                    result.rows.insert(contentsOf: SpeedCalibration.rows(
+                        suite: suite.name, start: calibrationStart, end: calibrationEnd), at: 1)
+                    speedStates.append((options.repetitions > 1 ? "\(suite.name) rep \(rep)" : suite.name,
+                                        calibrationStart.summary?.median, calibrationEnd.summary?.median))
                     for i in result.rows.indices { result.rows[i].repetition = rep }
                     rows += result.rows
                     highlights = result.highlights
@@ -174,6 +192,9 @@ public final class Runner {
                 progress.clear()
                 let report = SuiteReport(suite: suite.name, rows: rows, environment: record)
                 for r in reporters { files += try r.write(report, to: dir) }
+                record.speedCalibration?[suite.name] = SpeedCalibrationRecord(
+                    startTicks: speedStates[speedStates.count - options.repetitions].start,
+                    endTicks: speedStates[speedStates.count - 1].end)
                 record.suites[suite.name] = try Runner.fileRecord(
                     dir.appendingPathComponent("\(suite.name).csv"), rows: rows.count)
                 record.complete = suite.name == suites.last?.name
@@ -181,6 +202,10 @@ public final class Runner {
                 finished.append(suite.name)
                 failedChecks += ConsoleReport.failedChecks(rows)
                 ConsoleReport.print(report, highlights: highlights)
+            }
+            // Against the fastest state of the whole run, so said at its end.
+            for state in speedStates {
+                notes += SpeedCalibration.warnings(suite: state.suite, start: state.start, end: state.end, best: speed.best)
             }
             env = record
         } catch {

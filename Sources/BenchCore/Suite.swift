@@ -38,6 +38,9 @@ public protocol BenchmarkSuite: Sendable {
     var summary: String { get }
     var benchmarks: [BenchmarkInfo] { get }
     var parameters: [SuiteParameter] { get }
+    /// Rough wall time of one repetition with default parameters, for
+    /// `--dry-run`; nil when the suite does not say.
+    var estimatedSeconds: DurationEstimate? { get }
     /// Runs once per repetition.  Calls `context.progress.step` between
     /// benchmarks (which throws `BenchError.interrupted` after SIGINT).
     func run(_ context: SuiteContext) throws -> SuiteResult
@@ -73,6 +76,8 @@ public final class SuiteContext: @unchecked Sendable {
     public let progress: Progress
     /// True for the context `configure` gets: nothing is measured with it.
     public let validating: Bool
+    /// Benchmarks `--filter` selects (`isSelected(benchmark:)`); nil = all.
+    public internal(set) var selectedBenchmarks: Set<String>? = nil
     private let values: [String: String]
     private let declared: [SuiteParameter]
 

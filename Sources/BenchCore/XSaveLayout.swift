@@ -1,3 +1,5 @@
+import Foundation
+
 /// One XSAVE state component, as CPUID leaf 0xD describes it.
 public struct XSaveComponent: Hashable, Sendable {
     /// Component index i (bit i of XCR0 / IA32_XSS / XSTATE_BV).
@@ -151,13 +153,71 @@ public struct XSaveLayout: Sendable {
     }
 }
 
-/// How Linux sizes a task's or a guest's register buffer (`struct fpstate`,
-/// arch/x86/kernel/fpu/xstate.c): in the format the kernel saves with
-/// (compacted when the CPU has XSAVES, else standard), first without the
-/// XFD-capable ("dynamic") components, then expanded to every enabled one.
-/// Sizes are of the register area, in bytes; supervisor components are not
-/// counted (IA32_XSS cannot be read from user mode).
+/// A Linux kernel version, major.minor (the stable number is ignored: the
+/// sizing and KVM rules the suites model changed only at releases).
+public struct LinuxKernelVersion: Sendable, Comparable, Hashable, CustomStringConvertible {
+    public let major: Int, minor: Int
+
+    public init(_ major: Int, _ minor: Int) { self.major = major; self.minor = minor }
+
+    /// Parses the start of a release string: `6.18`, `6.18.44-fc-v657`,
+    /// `5.17.0-rc1`.  Nil when it does not start with `N.N`.
+    public init?(release: String) {
+        let head = release.split(whereSeparator: { !($0.isNumber || $0 == ".") }).first ?? ""
+        let parts = head.split(separator: ".")
+        guard parts.count >= 2, let a = Int(parts[0]), let b = Int(parts[1]),
+              (2...99).contains(a), (0...999).contains(b) else { return nil }
+        major = a; minor = b
+    }
+
+    public var description: String { "\(major).\(minor)" }
+    public static func < (a: LinuxKernelVersion, b: LinuxKernelVersion) -> Bool { (a.major, a.minor) < (b.major, b.minor) }
+}
+
+/// Which XSAVE components Linux keeps in a `struct fpstate`, per kernel
+/// version (arch/x86/kernel/fpu/xstate.c, XFEATURE_MASK_SUPERVISOR_SUPPORTED
+/// and the guest-only set):
+/// - PASID (component 10, 8 bytes): supervisor state from 5.18;
+/// - CET_U (11, 16 bytes): user shadow stack state from 6.6;
+/// - CET_S (12, 24 bytes): guest-only (KVM CET virtualisation) from 6.18: in
+///   the kernel's maximum ("context size") and in guest buffers, never in a
+///   task's;
+/// - ARCH_LBR (15) and PT (8) are never in fpstate.
+/// Supervisor state exists only with XSAVES (compacted format); a CPU
+/// contributes only the components its CPUID.(0xD,1).ECX lists.
+public struct LinuxXStateRules: Sendable, Equatable {
+    /// First kernel with dynamic (XFD) features (AMX for tasks).
+    public static let firstDynamic = LinuxKernelVersion(5, 16)
+    public static let pasidFrom = LinuxKernelVersion(5, 18)
+    public static let cetUserFrom = LinuxKernelVersion(6, 6)
+    public static let cetSupervisorFrom = LinuxKernelVersion(6, 18)
+    /// From this version a new guest fpstate is sized by the guest default
+    /// (compacted, guest-only components included); before it by
+    /// `fpu_user_cfg.default_size` (the standard-format user size).
+    public static let guestDefaultFrom = LinuxKernelVersion(6, 15)
+
+    public let kernel: LinuxKernelVersion
+    public init(kernel: LinuxKernelVersion) { self.kernel = kernel }
+
+    /// Supervisor components a task's fpstate holds under this kernel.
+    public var taskSupervisorMask: UInt64 {
+        (kernel >= Self.pasidFrom ? 1 << 10 : 0) | (kernel >= Self.cetUserFrom ? 1 << 11 : 0)
+    }
+    /// Guest-only supervisor components under this kernel.
+    public var guestOnlyMask: UInt64 { kernel >= Self.cetSupervisorFrom ? 1 << 12 : 0 }
+    /// The versions where these rules change, for notes.
+    public var summary: String {
+        "Linux \(kernel) rules: supervisor components \(taskSupervisorMask == 0 ? "none" : "0x" + String(taskSupervisorMask, radix: 16)) in tasks (PASID from 5.18, CET_U from 6.6), guest-only \(guestOnlyMask == 0 ? "none" : "0x" + String(guestOnlyMask, radix: 16)) (CET_S from 6.18), guest buffer at vCPU creation \(kernel >= Self.guestDefaultFrom ? "guest default (6.15+)" : "fpu_user_cfg.default_size (5.17-6.14)")"
+    }
+}
+
+/// How Linux sizes its register buffers (`struct fpstate`) on one CPU under
+/// one kernel version.  Register-area sizes in bytes (the struct's 64-byte
+/// header is not included).  The kernel's buffers use the compacted format
+/// when the CPU has XSAVES, else the standard one; the user ABI (signal
+/// frame, ptrace) always uses the standard format of the user components.
 public struct LinuxFPStateSizes: Sendable, Equatable {
+    public var rules: LinuxXStateRules
     /// The kernel's buffers use the compacted format.
     public var compacted: Bool
     /// Every enabled user component.
@@ -166,18 +226,75 @@ public struct LinuxFPStateSizes: Sendable, Equatable {
     public var dynamicMask: UInt64
     /// `expandedMask` without the dynamic components.
     public var defaultMask: UInt64 { expandedMask & ~dynamicMask }
+    /// Supervisor components in every buffer (0 without XSAVES).
+    public var supervisorMask: UInt64
+    /// Guest-only supervisor components (0 without XSAVES).
+    public var guestOnlyMask: UInt64
+    /// Every component the kernel enables: "Enabled xstate features 0x..." at boot.
+    public var maxFeatures: UInt64 { expandedMask | supervisorMask | guestOnlyMask }
+    /// A task's buffer (`fpu_kernel_cfg.default_size`): no dynamic, no guest-only.
     public var defaultBytes: Int
+    /// A task's buffer after a dynamic-feature permission (fpstate_realloc).
     public var expandedBytes: Int
+    /// `fpu_kernel_cfg.max_size`: "context size is N" at boot.
+    public var contextBytes: Int
+    /// Guest default (6.15+): no dynamic, guest-only included.
+    public var guestDefaultBytes: Int
+    /// A guest buffer expanded at KVM_SET_CPUID2: everything the guest may use.
+    public var guestExpandedBytes: Int
+    /// `fpu_user_cfg.default_size` / `.max_size`: standard-format user sizes.
+    public var userDefaultBytes: Int, userMaxBytes: Int
+    /// A guest buffer at vCPU creation under `rules`: `userDefaultBytes`
+    /// before 6.15, `guestDefaultBytes` from 6.15.
+    public var guestCreateBytes: Int {
+        rules.kernel >= LinuxXStateRules.guestDefaultFrom ? guestDefaultBytes : userDefaultBytes
+    }
 }
 
 extension XSaveLayout {
-    /// Linux's default and expanded buffer sizes for the enabled components.
-    public var linuxFPState: LinuxFPStateSizes {
+    /// Linux's buffer sizes under the rules of 5.16, the first kernel with
+    /// dynamic features and no supervisor component in fpstate.  Callers
+    /// that model a given kernel use `linuxFPState(_:)`.
+    public var linuxFPState: LinuxFPStateSizes { linuxFPState(LinuxXStateRules(kernel: LinuxXStateRules.firstDynamic)) }
+
+    /// Linux's buffer sizes for the enabled components under `rules`.
+    public func linuxFPState(_ rules: LinuxXStateRules) -> LinuxFPStateSizes {
         let compacted = hasXSAVES
         let full = enabledMask, dynamic = dynamicMask(in: full)
+        let sup = compacted ? supportedSupervisorMask & rules.taskSupervisorMask : 0
+        let guest = compacted ? supportedSupervisorMask & rules.guestOnlyMask : 0
         func size(_ m: UInt64) -> Int { compacted ? compactedSize(for: m) : standardSize(for: m) }
-        return LinuxFPStateSizes(compacted: compacted, expandedMask: full, dynamicMask: dynamic,
-                                 defaultBytes: size(full & ~dynamic), expandedBytes: size(full))
+        return LinuxFPStateSizes(
+            rules: rules, compacted: compacted, expandedMask: full, dynamicMask: dynamic,
+            supervisorMask: sup, guestOnlyMask: guest,
+            defaultBytes: size(full & ~dynamic | sup), expandedBytes: size(full | sup),
+            contextBytes: size(full | sup | guest), guestDefaultBytes: size(full & ~dynamic | sup | guest),
+            guestExpandedBytes: size(full | sup | guest),
+            userDefaultBytes: standardSize(for: full & ~dynamic), userMaxBytes: standardSize(for: full))
+    }
+}
+
+/// The x86-64 signal frame Linux reserves (arch/x86/kernel/signal.c,
+/// `init_sigframe_size`, kernels 5.14+ with IA32 emulation, as
+/// distribution kernels are built): AT_MINSIGSTKSZ and "max sigframe size".
+public enum LinuxSignalFrame {
+    /// sizeof(struct sigframe_ia32), the largest frame struct: 736 bytes
+    /// (8-byte aligned through `_fpx_sw_bytes`).
+    public static let sigframeIA32Bytes = 736
+    /// Frame alignment slack, bytes.
+    public static let frameAlignSlack = 15
+    /// FP_XSTATE_MAGIC2, the 4-byte marker after the XSAVE area.
+    public static let magic2Bytes = 4
+    /// struct fregs_state (the fsave header of IA32 emulation), bytes.
+    public static let fsaveHeaderBytes = 112
+    /// XSAVE area alignment slack (64-byte alignment), bytes.
+    public static let xsaveAlignSlack = 63
+
+    /// round_up(736 + 15 + `userXStateSize` + 4 + 112 + 63, 16), in bytes,
+    /// for the standard-format user XSAVE size (`fpu_user_cfg.max_size`).
+    public static func size(userXStateSize: Int) -> Int {
+        let raw = sigframeIA32Bytes + frameAlignSlack + userXStateSize + magic2Bytes + fsaveHeaderBytes + xsaveAlignSlack
+        return (raw + 15) & ~15
     }
 }
 
@@ -211,4 +328,42 @@ public enum XSaveFeatureSet: Int, CaseIterable, Sendable {
         case .amxTileData: return "+AMX_XTILEDATA"
         }
     }
+}
+
+/// The kernel version a suite models: the `kernel` parameter, "running"
+/// (the default) or a version such as 5.17.
+public struct LinuxKernelChoice: Sendable, Equatable {
+    public var rules: LinuxXStateRules
+    /// The version is the running kernel's: figures computed under it then
+    /// depend on this host's kernel.
+    public var running: Bool
+
+    public init(_ version: LinuxKernelVersion, running: Bool) {
+        rules = LinuxXStateRules(kernel: version); self.running = running
+    }
+
+    /// Parses `kernel=`: "running" reads `uname -r`.  Throws `badInput` for
+    /// text without a version, or a version older than `minimum`.
+    public static func parse(_ text: String, minimum: LinuxKernelVersion = LinuxXStateRules.firstDynamic,
+                             runningRelease: () -> String = EnvironmentRecord.kernelRelease) throws -> LinuxKernelChoice {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let running = t == "running"
+        let release = running ? runningRelease() : t
+        guard let v = LinuxKernelVersion(release: release) else {
+            throw BenchError.badInput("kernel=\(text): cannot read a version from '\(release)' (give e.g. --set kernel=6.12)")
+        }
+        guard v >= minimum else {
+            throw BenchError.badInput("kernel=\(text): \(v) is older than \(minimum), the first kernel these rules describe")
+        }
+        return LinuxKernelChoice(v, running: running)
+    }
+
+    /// What a figure computed under these rules depends on: the running
+    /// kernel when it chose them, else the CPU (`hostCPU`) or nothing.
+    public func depends(hostCPU: Bool) -> HostDependency {
+        running ? (hostCPU ? .cpuKernel : .kernel) : (hostCPU ? .cpu : .none)
+    }
+
+    /// The `kernel` parameter value rows carry: the version assumed.
+    public var label: String { rules.kernel.description }
 }

@@ -20,7 +20,7 @@ struct Benchmark: ParsableCommand {
         lost); for list/env a lost stdout is exit 6, except a reader that left (EPIPE, `| head`).
         """,
         version: ToolVersion.description,
-        subcommands: [ListCommand.self, EnvCommand.self, RunCommand.self, AllCommand.self, CompareCommand.self])
+        subcommands: [ListCommand.self, EnvCommand.self, RunCommand.self, AllCommand.self, CompareCommand.self, SummaryCommand.self])
 
     /// Parses and runs; every failure is one line on stderr and a documented exit status.
     static func main() {
@@ -74,8 +74,10 @@ struct Benchmark: ParsableCommand {
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list", abstract: "List suites, their benchmarks and parameters.")
+    @Flag(help: "One JSON object on stdout.") var json = false
 
     func run() throws {
+        if json { StandardStreams.out(jsonText(ListJSON.object(SuiteRegistry.all)) + "\n"); Benchmark.requireStdout(); return }
         var out = ""
         for s in SuiteRegistry.all {
             out += "\(s.name): \(s.summary)\n"
@@ -91,12 +93,14 @@ struct ListCommand: ParsableCommand {
 struct EnvCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "env", abstract: "Describe this host's CPU and environment (no timing).")
+    @Flag(help: "One JSON object on stdout.") var json = false
 
     func run() throws {
         try Runner.checkHost()
         let cpu = CPUDescription.host()
         let facts = EnvironmentRecord.hostFacts()
         let tsc = TSCFrequency.determine(cpu: cpu, calibrationSeconds: 0.1)
+        if json { StandardStreams.out(jsonText(EnvJSON.object(cpu: cpu, tsc: tsc)) + "\n"); Benchmark.requireStdout(); return }
         var out = """
         cpu:        \(cpu.vendor) family \(cpu.family) model \(cpu.model) stepping \(cpu.stepping)
         brand:      \(cpu.brand)
@@ -140,7 +144,7 @@ struct RunOptionGroup: ParsableArguments {
     var runId: String?
     @Option(help: "Seed for every random choice (exit-reason mixes, fleets).")
     var seed: UInt64 = 1
-    @Flag(help: "Also write every raw sample to <suite>.samples.csv.")
+    @Flag(help: "Also write every raw sample to <suite>.samples.csv.gz (gzip CSV, one line per row).")
     var samples = false
     @Flag(help: "No progress on stderr.")
     var quiet = false
@@ -156,6 +160,10 @@ struct RunOptionGroup: ParsableArguments {
     var cpuModel: CommaSeparated<CPUModelName>?
     @Option(name: .customLong("set"), help: "Suite parameter NAME=VALUE (repeatable; see `benchmark list`).")
     var settings: [String] = []
+    @Option(help: "Regular expression over suite/benchmark/params/metric: runs only the benchmarks it names, keeps only matching rows.")
+    var filter: String?
+    @Flag(help: "Print what would run and roughly how long; run nothing.")
+    var dryRun = false
 
     func validate() throws {
         guard repetitions >= 1 && repetitions <= 1000 else {
@@ -179,11 +187,13 @@ struct RunOptionGroup: ParsableArguments {
             o.parameters[kv[0]] = kv[1]
         }
         if let cpuModel { o.parameters["cpu-model"] = cpuModel.text }
+        o.filter = try filter.map(BenchmarkFilter.init)
         return o
     }
 
     func execute(_ suites: [BenchmarkSuite]) throws {
         let options = try runOptions()
+        if dryRun { StandardStreams.out(try DryRun.text(options, suites)); return }
         let reporters = ReporterRegistry.make(format.values)
         let outcome = try Runner(options: options, reporters: reporters).run(suites)
         StandardStreams.out("\nwrote \(outcome.files.count + 1) files to \(outcome.directory.path) (environment.json, \(outcome.files.joined(separator: ", ")))\n")

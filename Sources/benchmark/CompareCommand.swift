@@ -11,8 +11,9 @@ struct CompareCommand: ParsableCommand {
         discussion: """
         Rows are matched by suite, benchmark, parameters and metric.  A row's `depends` column says \
         what besides the code it is a function of: `none` rows are gated on any host; `cpu`, \
-        `kernel` and `machine` rows are gated only when the CPU identity, the CPU and kernel, or \
-        the host fingerprint match, and otherwise reported as `host differs`.  An exact or timing \
+        `kernel`, `cpu+kernel` and `machine` rows are gated only when the CPU identity, the \
+        kernel version, both, or the host fingerprint match, and otherwise reported as \
+        `host differs`.  An exact or timing \
         row of the baseline that the current run lacks is `missing` and fails, unless the current \
         run did not select its suite (`not run`).  A self-check that passed and now fails \
         (status ok -> failed) is a regression.  Rows of gate `exact` must be equal (value and status).  Rows of gate \

@@ -26,11 +26,13 @@ import XSaveSuite
     static func rows(on kind: Kind, independentChange: Double = 0) -> [ResultRow] {
         var rows: [ResultRow] = []
         for id in ["spr", "zen3", "zen4"] {
-            rows += XSaveSizeRows.rows(XSaveSizeModel(cpu: CPUCatalog.lookup(id)!.description)!, source: .model)
+            rows += XSaveSizeRows.rows(XSaveSizeModel(cpu: CPUCatalog.lookup(id)!.description)!,
+                                       kernel: LinuxKernelChoice(LinuxKernelVersion(6, 18), running: false))
         }
         var host = CPUCatalog.lookup(kind.id)!.description
         host.id = "host"
-        rows += XSaveSizeRows.rows(XSaveSizeModel(cpu: host)!, source: .measured)
+        rows += XSaveSizeRows.rows(XSaveSizeModel(cpu: host)!,
+                                   kernel: LinuxKernelChoice(LinuxKernelVersion(6, 18), running: true))
         if independentChange != 0, let i = rows.firstIndex(where: { $0.depends == .none && $0.value != nil }) {
             rows[i].value! += independentChange
         }

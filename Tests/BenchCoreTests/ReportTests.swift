@@ -121,3 +121,23 @@ import Testing
         #expect(m.perOp.count + m.migrationsDropped == 3)
     }
 }
+
+/// The atomic writer replaces the destination by renaming a finished file
+/// over it; it never opens the destination for writing.
+@Suite struct AtomicReplaceTests {
+    @Test func destinationIsReplacedNotRewritten() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("xfdbench-atomic-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("r.csv")
+        let held = dir.appendingPathComponent("held.csv")
+        try AtomicFile.write("old contents", to: url)
+        // A second name for the old file, as a reader holding it open has:
+        // written in place, it would see the new bytes (or half of them).
+        #expect(link(url.path, held.path) == 0)
+        try AtomicFile.write("new", to: url)
+        #expect(try String(contentsOf: url, encoding: .utf8) == "new")
+        #expect(try String(contentsOf: held, encoding: .utf8) == "old contents")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["held.csv", "r.csv"])
+    }
+}

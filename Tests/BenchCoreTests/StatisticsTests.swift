@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import BenchCore
 
@@ -82,5 +83,38 @@ import Testing
         }
         #expect(k < 1 << 20)
         #expect(sink != 1)
+    }
+}
+
+/// The distribution-free interval of the median for large samples (the
+/// branch nearly every timing row takes), against the exact binomial tail
+/// computed here independently.
+@Suite struct MedianIntervalTests {
+    /// Largest j with P(Bin(n, 1/2) <= j - 1) <= 2.5 %, at least 1.
+    static func exactRank(_ n: Int) -> Int {
+        let logHalfN = Double(n) * log(0.5)
+        var cumulative = 0.0, j = 0
+        for k in 0..<n {
+            let logC = lgamma(Double(n + 1)) - lgamma(Double(k + 1)) - lgamma(Double(n - k + 1))
+            cumulative += exp(logC + logHalfN)
+            if cumulative > 0.025 { break }
+            j = k + 1
+        }
+        return max(1, j)
+    }
+
+    @Test(arguments: [1_001, 1_002, 1_500, 2_000, 2_001, 5_000, 10_000, 20_000])
+    func largeSampleRankMatchesTheExactTail(n: Int) {
+        let exact = Self.exactRank(n)
+        let j = Summary.medianCIRank(n)
+        // The normal approximation may sit one rank lower (wider, still 95 %), never higher.
+        #expect(j == exact || j == exact - 1, "n=\(n): rank \(j), exact \(exact)")
+    }
+
+    @Test func largeSampleIntervalIsTheOrderStatistics() {
+        let s = Summary((1...2_000).map(Double.init).reversed())
+        // n = 2,000: x(956)..x(1045)
+        #expect(s.ciLow == 956 && s.ciHigh == 1_045)
+        #expect(Summary.medianCIRank(1_000) == Self.exactRank(1_000))
     }
 }

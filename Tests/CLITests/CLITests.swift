@@ -128,7 +128,7 @@ struct CLI {
     @Test func listAndEnv() throws {
         let list = try CLI.run(["list"])
         #expect(list.status == 0)
-        for s in ["harness", "xsave", "rdmsr-exit", "fpstate-alloc"] { #expect(list.stdout.contains("\(s):")) }
+        for s in ["harness", "xsave", "kvm", "rdmsr-exit", "fpstate-alloc"] { #expect(list.stdout.contains("\(s):")) }
         let env = try CLI.run(["env"])
         #expect(env.status == 0)
         #expect(env.stdout.contains("xcr0:") && env.stdout.contains("tsc:"))
@@ -148,12 +148,25 @@ struct CLI {
         #expect(!rows.isEmpty)
         #expect(Set(rows.map { $0["repetition"]! }) == ["1", "2"])
         for row in rows {
-            #expect(FigureSource(rawValue: row["source"]!) != nil)
+            // Every harness figure is timed on this machine, except the clock
+            // estimate, which a model (one add per cycle) derives from one.
+            let name = "\(row["benchmark"]!)/\(row["metric"]!)"
+            #expect(row["source"] == (name == "add-chain/core_clock_est" ? "model" : "measured"), "\(name)")
+            #expect(row["depends"] == "machine", "\(name)")
             #expect(GateClass(rawValue: row["gate"]!) != nil)
             #expect(row["run_id"] == "t1" && row["schema_version"] == "\(ReportSchema.version)")
         }
         #expect(rows.contains { $0["benchmark"] == "_timer" && $0["metric"] == "empty_region" })
-        #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("harness.samples.csv").path))
+        // The speed state around every repetition, in the rows and (first
+        // start, last end) in the environment.
+        for rep in ["1", "2"] {
+            let calibration = rows.filter { $0["benchmark"] == SpeedCalibration.benchmark && $0["repetition"] == rep }
+            #expect(calibration.map { $0["params"]! } == ["at=start", "at=end"])
+            #expect(calibration.allSatisfy { $0["gate"] == "info" && $0["unit"] == "ticks" && $0["status"] == "ok" })
+        }
+        let speed = try #require(env.speedCalibration?["harness"])
+        #expect((speed.startTicks ?? 0) > 0 && (speed.endTicks ?? 0) > 0)
+        #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("harness.samples.csv.gz").path))
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir.appendingPathComponent("latest").path) == "t1")
         #expect(CLI.hiddenFiles(in: run).isEmpty)
     }
@@ -163,17 +176,20 @@ struct CLI {
         defer { try? FileManager.default.removeItem(at: dir) }
         let run = dir.appendingPathComponent("int")
         let harnessCSV = run.appendingPathComponent("harness.csv")
-        // Interrupt as soon as the first suite's report exists; the later
-        // suites take seconds, so the signal lands while one of them runs.
-        let r = try CLI.run(["run", "harness", "xsave", "rdmsr-exit", "fpstate-alloc", "--repetitions", "3",
+        // Interrupt as soon as the first suite's report exists.  Twenty
+        // repetitions of the later suites take far longer than the 5 ms
+        // poll, so the signal always lands while one of them runs; a run
+        // that finishes anyway fails here.
+        let r = try CLI.run(["run", "harness", "xsave", "rdmsr-exit", "fpstate-alloc", "--repetitions", "20",
                              "--quick", "--output", dir.path, "--run-id", "int"],
                             interruptWhen: { _ in FileManager.default.fileExists(atPath: harnessCSV.path) })
-        if r.status == 0 { return }  // finished before the signal could land: nothing to check
         #expect(r.status == BenchCore.ExitStatus.interrupted.rawValue, "\(r.stderr)")
         #expect(r.stderr.contains("kept harness"))
         #expect(try !CLI.rows(harnessCSV).isEmpty)
         #expect(CLI.hiddenFiles(in: run).isEmpty)
         let files = try FileManager.default.contentsOfDirectory(atPath: run.path)
         for f in files where f.hasSuffix(".csv") { _ = try CLI.rows(run.appendingPathComponent(f)) }
+        let env = try EnvironmentRecord.read(from: run)
+        #expect(!env.complete && env.suites["harness"] != nil && env.suites["fpstate-alloc"] == nil)
     }
 }

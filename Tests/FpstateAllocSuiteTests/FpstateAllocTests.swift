@@ -7,8 +7,9 @@ import Testing
 enum Fixture {
     static let host = CPUDescription.host()
     static let kernel = TimingKernel(features: host.features)
-    static func spr() throws -> FpstateSizes {
-        try FpstateSizes(cpu: try #require(CPUCatalog.lookup("spr")).description)
+    static let rules618 = LinuxXStateRules(kernel: LinuxKernelVersion(6, 18))
+    static func spr(_ rules: LinuxXStateRules = rules618) throws -> FpstateSizes {
+        try FpstateSizes(cpu: try #require(CPUCatalog.lookup("spr")).description, rules: rules)
     }
     static func simulator(_ alloc: StateAllocator, sizes: FpstateSizes) -> (FleetSimulator, CountingAllocator) {
         let counting = CountingAllocator(alloc)
@@ -37,19 +38,26 @@ enum Fixture {
         #expect(s.expandedBufferBytes == 10816)
         #expect(FpstateSizes.pages(s.defaultBufferBytes) == 1)
         #expect(FpstateSizes.pages(s.expandedBufferBytes) == 3)
+        #expect(s.createRegisterBytesUntil6_14 + 64 == 2880 && s.createRegisterBytesFrom6_15 + 64 == 2624)
+        // 5.17-6.14 created the guest buffer with fpu_user_cfg.default_size (standard format).
+        let old = try Fixture.spr(LinuxXStateRules(kernel: LinuxKernelVersion(5, 17)))
+        #expect(old.defaultBufferBytes == 2880 && old.expandedBufferBytes == 10816)
+        #expect(FpstateSizes.pages(old.defaultBufferBytes) == 1)
     }
 
     @Test func zen3HasNothingToExpand() throws {
-        let s = try FpstateSizes(cpu: try #require(CPUCatalog.lookup("zen3")).description)
+        let s = try FpstateSizes(cpu: try #require(CPUCatalog.lookup("zen3")).description, rules: Fixture.rules618)
         #expect(!s.hasDynamicState)
         #expect(s.defaultBufferBytes == s.expandedBufferBytes)
-        #expect(s.expandedRegisterBytes == 840)
+        #expect(s.expandedRegisterBytes == 880)  // 840 + CET_U 16 + CET_S 24 (guest-only, 6.18)
     }
 
     @Test func modelNamesResolve() throws {
         #expect(try FpstateSizes.resolveModel("host", host: Fixture.host).origin == .live)
         #expect(try FpstateSizes.resolveModel("SPR", host: Fixture.host).id == "spr")
-        #expect(throws: BenchError.self) { try FpstateSizes.resolveModel("spr,zen3", host: Fixture.host) }
+        // One --cpu-model grammar: a list models its first CPU.
+        #expect(try FpstateSizes.resolveModel("zen3,spr", host: Fixture.host).id == "zen3")
+        #expect(throws: BenchError.self) { try FpstateSizes.resolveModel("spr,pentium", host: Fixture.host) }
         #expect(throws: BenchError.self) { try AllocatorKind.parseList("malloc,slab") }
         #expect(try AllocatorKind.parseList(" mmap , malloc,mmap") == [.mmap, .malloc])
     }
@@ -170,38 +178,53 @@ enum Fixture {
 }
 
 @Suite(.serialized) struct StateCopyTests {
-    /// Save, expand, restore, compare: the register image survives the move.
-    @Test func expansionCopiesStateIntact() throws {
+    /// Expansion of a buffer not in use (KVM_SET_CPUID2): no register work,
+    /// a zeroed new buffer holding only XCOMP_BV, the old one freed.
+    @Test func expansionNotInUseDoesNoRegisterWork() throws {
         let s = try Fixture.spr()
         for alloc in Fixture.allocators() {
             let counting = CountingAllocator(alloc)
             let copier = StateCopier(host: Fixture.host, sizes: s, alignment: alloc.alignment)
             let old = try #require(counting.allocate(s.defaultBufferBytes))
-            // With XSAVE the old buffer stays fresh (zero): a component in its
-            // init state is not written by XSAVE, so an earlier image would
-            // leave stale bytes that the round trip rightly does not restore.
-            if case .memcpy = copier.mode { copier.save(into: old) }
-            let verify = try #require(AlignedAllocator().allocate(s.expandedBufferBytes))
-            defer { free(verify.base) }
-            let new = try #require(expandState(old, to: s.expandedBufferBytes, allocator: counting,
-                                               copier: copier, verify: verify.registers))
-            let n = UnsafeRawBufferPointer(start: new.registers, count: s.expandedRegisterBytes)
-            // The tail beyond the old register area is still zero (fresh, zeroed buffer).
-            #expect(n[s.defaultRegisterBytes...].allSatisfy { $0 == 0 }, "\(alloc.name)")
-            switch copier.mode {
-            case .xsave(_, let image):
-                // What XSAVE stores right after XRSTOR from the new buffer is
-                // the image the new buffer holds: the state went through intact.
-                let v = UnsafeRawBufferPointer(start: verify.registers, count: image)
-                #expect(Array(v) == Array(n[0..<image]), "\(alloc.name): XRSTOR/XSAVE round trip")
-                #expect(new.registers.load(fromByteOffset: 512, as: UInt64.self) != 0, "XSTATE_BV set")
-            case .memcpy:
-                let pattern = (0..<s.defaultRegisterBytes).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
-                #expect(Array(n[0..<s.defaultRegisterBytes]) == pattern, "\(alloc.name): memcpy copy")
-            }
-            counting.release(new)
-            #expect(counting.live == 0 && counting.allocations == 2)
+            copier.save(into: old)
+            let bv: UInt64 = 1 << 63 | s.fullMask
+            let r = try #require(expandState(old, to: s.expandedBufferBytes, allocator: counting, copier: copier,
+                                             inUse: false, xcompBV: bv))
+            #expect(!r.restored, "\(alloc.name)")
+            let n = UnsafeRawBufferPointer(start: r.block.registers, count: s.expandedRegisterBytes)
+            #expect(n.load(fromByteOffset: 520, as: UInt64.self) == bv)
+            #expect(n.enumerated().allSatisfy { $0.offset >= 520 && $0.offset < 528 || $0.element == 0 }, "\(alloc.name): nothing copied")
+            #expect(counting.frees == 1 && counting.live == 1)
+            counting.release(r.block)
         }
+    }
+
+    /// Expansion of a buffer in use restores the registers from the old
+    /// buffer (XRSTOR) and copies nothing into the new one.
+    @Test func expansionInUseRestoresFromTheOldBuffer() throws {
+        let s = try Fixture.spr()
+        let counting = CountingAllocator(PageAllocator())
+        let copier = StateCopier(host: Fixture.host, sizes: s, alignment: counting.alignment)
+        guard case .xsave = copier.mode else { return }  // a host without usable XSAVE
+        let old = try #require(counting.allocate(s.defaultBufferBytes))
+        copier.save(into: old)
+        let r = try #require(expandState(old, to: s.expandedBufferBytes, allocator: counting, copier: copier,
+                                         inUse: true, xcompBV: 0))
+        #expect(r.restored)
+        #expect(UnsafeRawBufferPointer(start: r.block.registers, count: s.expandedRegisterBytes).allSatisfy { $0 == 0 })
+        counting.release(r.block)
+        #expect(counting.live == 0)
+    }
+
+    /// In a fleet, only the first-use trap (buffer in use) restores registers.
+    @Test func onlyTheTrapPathRestoresRegisters() throws {
+        let s = try Fixture.spr()
+        let plan = FleetPlan(vcpus: 8, cpuidPercent: 100, adoptionPercent: 50, seed: 2)
+        let (sim, _) = Fixture.simulator(PageAllocator(), sizes: s)
+        let atCpuid = try sim.run(plan, policy: .expandAtCpuid)
+        #expect(atCpuid.restoresAtSetCpuid == 0 && atCpuid.setCpuid.perOp.count == 8)
+        let lazy = try sim.run(plan, policy: .lazyOnTrap)
+        if case .xsave = sim.copier.mode { #expect(lazy.restoresAtTrap == 4) } else { #expect(lazy.restoresAtTrap == 0) }
     }
 
     @Test func mallocAlignmentFallsBackToMemcpy() throws {
@@ -223,7 +246,15 @@ enum Fixture {
         let r = try FpstateAllocBenchmarks().run(context(["vcpus": "1,8", "adoption": "0,50", "latency-vcpus": "8"]))
         #expect(!r.rows.contains { $0.status == .error })
         #expect(r.rows.filter { $0.metric == "unfreed_buffers" }.allSatisfy { $0.value == 0 })
-        #expect(r.rows.allSatisfy { FigureSource.allCases.contains($0.source) })
+        // Timed rows come from this machine (directly or through a
+        // stand-in); a model row times nothing, so it has no samples.
+        for row in r.rows {
+            let name = "\(row.benchmark)/\(row.metric)"
+            if row.summary != nil { #expect(row.source == .measured || row.source == .proxy, "\(name)") }
+            if row.source == .model { #expect(row.summary == nil && row.samples.isEmpty, "\(name)") }
+        }
+        #expect(r.rows.filter { $0.metric == "resident_bytes_model" }.allSatisfy { $0.source == .model })
+        #expect(r.rows.contains { $0.source == .model } && r.rows.contains { $0.summary != nil })
         let resident = r.rows.first { $0.benchmark == "memory" && $0.metric == "resident_bytes"
             && $0.params["policy"] == "lazy-on-trap" && $0.params["vcpus"] == "8" && $0.params["adoption"] == "50" }
         #expect(resident?.value == Double(4 * 12288 + 4 * 4096))

@@ -39,84 +39,90 @@ struct XFDPolicyStateTests {
         #expect(!trappedNone && n.guestWrites == 0)
     }
 
-    @Test func xfdErrWorkOnlyWhileXFDArmed() {
-        var s = XFDPolicyState(policy: .passthroughAtCPUID)
-        #expect(s.nmExitXFDErrWork == .nothing)
+    @Test func nmInterceptedOnlyWhileWritesPassThrough() {
+        var s = XFDPolicyState(policy: .passthroughOnFirstWrite)
+        #expect(!s.interceptsNM && s.xfdFaultNMWork == .nothing)
         s.guestWrite(XFDPolicyState.xtileDataMask)
-        #expect(s.nmExitXFDErrWork == .init(reads: 1, writes: 2))
-        s.guestWrite(0)
-        #expect(s.nmExitXFDErrWork == .nothing)
+        #expect(s.interceptsNM && s.xfdFaultNMWork == .init(reads: 1, writes: 2) && s.xfdErrClearExitWork == .init(reads: 0, writes: 1))
+        #expect(!XFDPolicyState(policy: .alwaysIntercept).interceptsNM)
+        #expect(!XFDPolicyState(policy: .none).interceptsNM)
+        let tdx = XFDPolicyState(policy: .tdx)
+        #expect(tdx.readsXFDAfterExit && !tdx.interceptsNM)
     }
 
-    static func config(_ policy: XFDPolicy, _ guest: GuestKind, interval: Int = 10,
-                       cost: MSRAccessCost = .cycles(100)) -> ExitPlanConfig {
-        ExitPlanConfig(policy: policy, guest: guest, msrCost: cost, roundTrip: 900, guestQuantum: 0,
-                       costs: CostTable(), writeInterval: interval, fpuSwap: false)
+    static let k618 = KVMExitRules(kernel: KernelVersion(6, 18))
+    static let k611 = KVMExitRules(kernel: KernelVersion(6, 11))
+
+    static func config(_ policy: XFDPolicy, _ guest: GuestKind, interval: Int = 10, cost: MSRAccessCost = .cycles(100),
+                       rules: KVMExitRules = k618, newTask: Int = 1_000_000) -> ExitPlanConfig {
+        ExitPlanConfig(policy: policy, guest: guest, msrCost: cost, costs: ExitCostTable(userCycles: [.roundTrip: 900]),
+                       rules: rules, guestQuantum: 0, writeInterval: interval, amxSwitchPeriod: 10,
+                       newAMXTaskPeriod: newTask, fpuSwap: false)
     }
 
-    @Test func legacyGuestNeverPaysTheReadUnderPassthroughOnFirstWrite() throws {
-        let reasons = try ExitMix(ExitMix.defaultSpec).sequence(count: 5_000, seed: 7)
-        let plan = try ExitPlan(reasons: reasons, config: Self.config(.passthroughOnFirstWrite, .legacy))
+    @Test func kernelVersionsParseAndSelectTheFastpath() {
+        #expect(KernelVersion(release: "6.18.44-fc-v657") == KernelVersion(6, 18))
+        #expect(KernelVersion(release: "5.17.0-rc1") == KernelVersion(5, 17))
+        #expect(KernelVersion(release: "vmlinuz") == nil)
+        #expect(Self.k618.reentersOnFastpath(.ipi) && !Self.k611.reentersOnFastpath(.ipi))
+        for r in [ExitReason.msrWrite, .preemptionTimer] { #expect(Self.k611.reentersOnFastpath(r) && Self.k618.reentersOnFastpath(r)) }
+        for r in [ExitReason.hlt, .io, .cpuid, .nm, .eptViolation, .externalInterrupt] { #expect(!Self.k618.reentersOnFastpath(r)) }
+        let mix = try? ExitMix(ExitMix.defaultSpec)
+        #expect(mix.map { abs(Self.k618.slowShare($0) - 0.70) < 1e-12 } == true)  // msr-write 15 + ipi 5 + preempt 10
+        #expect(mix.map { abs(Self.k611.slowShare($0) - 0.75) < 1e-12 } == true)
+        #expect(mix?.share(.nm) == 0)
+        // XFD_ERR on #NM: XFD armed; from 6.15 also CR0.TS clear.
+        let k614 = KVMExitRules(kernel: KernelVersion(6, 14)), k615 = KVMExitRules(kernel: KernelVersion(6, 15))
+        #expect(k614.nmReadsXFDErr(guestXFD: 1 << 18, cr0TS: true) && !k615.nmReadsXFDErr(guestXFD: 1 << 18, cr0TS: true))
+        #expect(k615.nmReadsXFDErr(guestXFD: 1 << 18, cr0TS: false) && !k615.nmReadsXFDErr(guestXFD: 0, cr0TS: false))
+    }
+
+    @Test func fastpathExitsNeverPayTheRead() throws {
+        let reasons: [ExitReason] = [.hlt, .msrWrite, .preemptionTimer, .ipi, .io, .cpuid]
+        let new = try ExitPlan(reasons: reasons, config: Self.config(.passthroughAtCPUID, .legacy))
+        #expect(new.counts.xfdReads == 3 && new.counts.fastpathExits == 3)
+        let old = try ExitPlan(reasons: reasons, config: Self.config(.passthroughAtCPUID, .legacy, rules: Self.k611))
+        #expect(old.counts.xfdReads == 4 && old.counts.fastpathExits == 2)  // the ICR write leaves the loop before 6.12
         let none = try ExitPlan(reasons: reasons, config: Self.config(.none, .legacy))
-        #expect(plan.counts.xfdReads == 0 && plan.counts.trappedWrites == 0 && plan.counts.xfdErrReads == 0)
-        #expect(plan.words == none.words)
-        // The same holds for an aware guest that only ever writes zero, except its trapped writes.
-        let aware = try ExitPlan(reasons: reasons, config: Self.config(.passthroughOnFirstWrite, .awareIdle))
-        #expect(aware.counts.xfdReads == 0 && aware.counts.trappedWrites == 500 && aware.finalState.interceptsWrites)
-        // Under passthrough-at-cpuid the same legacy guest reads after every exit.
-        let eager = try ExitPlan(reasons: reasons, config: Self.config(.passthroughAtCPUID, .legacy))
-        #expect(eager.counts.xfdReads == reasons.count)
+        #expect(new.counts.injectedCycles - none.counts.injectedCycles == 3 * 100)
     }
 
-    @Test func alwaysInterceptCountsOneExtraExitPerGuestWrite() throws {
-        let reasons = Array(repeating: ExitReason.hlt, count: 1_000)
-        for guest in [GuestKind.awareIdle, .amxActive] {
-            for interval in [1, 3, 10, 100] {
-                let c = Self.config(.alwaysIntercept, guest, interval: interval)
-                let plan = try ExitPlan(reasons: reasons, config: c)
-                let none = try ExitPlan(reasons: reasons, config: Self.config(.none, guest, interval: interval))
-                let writes = 1_000 / interval
-                #expect(plan.counts.guestWrites == writes && plan.counts.trappedWrites == writes)
-                #expect(plan.counts.xfdReads == 0)
-                // Each extra exit is a round trip plus the MSR-write handler, nothing else.
-                #expect(plan.counts.injectedCycles - none.counts.injectedCycles
-                        == writes * (c.roundTrip + c.costs[.msrWrite]))
-            }
-        }
-    }
-
-    @Test func amxGuestUnderFirstWriteReadsFromItsFirstNonZeroWrite() throws {
-        let reasons = Array(repeating: ExitReason.hlt, count: 100)
-        let plan = try ExitPlan(reasons: reasons, config: Self.config(.passthroughOnFirstWrite, .amxActive, interval: 10))
-        // First write before exit 9 (non-zero): trapped, then exits 9...99 read.
-        #expect(plan.counts.trappedWrites == 1 && plan.counts.interceptionStops == 1 && plan.counts.xfdReads == 91)
-    }
-
-    @Test func linuxGuestsBootWriteEndsInterceptionUnderFirstWrite() throws {
-        let reasons = Array(repeating: ExitReason.hlt, count: 1_000)
-        // One non-zero write (the boot write, before exit 9), none after.
-        let first = try ExitPlan(reasons: reasons, config: Self.config(.passthroughOnFirstWrite, .linuxIdle, interval: 10))
-        #expect(first.counts.guestWrites == 1 && first.counts.trappedWrites == 1)
-        #expect(first.counts.interceptionStops == 1 && first.counts.xfdReads == 991)
-        // Intercepting every write costs it that one exit and no reads.
-        let always = try ExitPlan(reasons: reasons, config: Self.config(.alwaysIntercept, .linuxIdle, interval: 10))
-        #expect(always.counts.trappedWrites == 1 && always.counts.xfdReads == 0)
-        #expect(GuestKind.linuxIdle.xfdWriteValue(0) == XFDPolicyState.xtileDataMask)
-        #expect(GuestKind.linuxIdle.xfdWriteValue(1) == nil)
-    }
-
-    @Test func proxyPlansCountInstructionsInsteadOfCycles() throws {
+    @Test func lazyFPUNMExitsOnlyUnderPassthrough() throws {
         let reasons: [ExitReason] = [.hlt, .nm, .hlt, .nm]
-        var c = Self.config(.passthroughAtCPUID, .amxActive, interval: 1, cost: .proxy(.rdpid))
-        let plan = try ExitPlan(reasons: reasons, config: c)
-        // Every exit reads XFD.  Writes alternate non-zero (before exit 0), zero (1), non-zero (2),
-        // zero (3): XFD is zero at both #NM exits, so they do no XFD_ERR work.
-        #expect(plan.counts.xfdReads == 4 && plan.counts.xfdErrReads == 0 && plan.counts.proxyInstructions == 4)
-        c.writeInterval = 1_000  // never writes: XFD stays zero
-        #expect(try ExitPlan(reasons: reasons, config: c).counts.proxyInstructions == 4)
-        c.guest = .amxActive; c.writeInterval = 1
-        let armed = try ExitPlan(reasons: [.hlt, .hlt, .nm], config: c) // writes: nz, 0, nz -> armed at exit 2
-        #expect(armed.counts.xfdErrReads == 1 && armed.counts.xfdErrWrites == 2 && armed.counts.proxyInstructions == 6)
+        let always = try ExitPlan(reasons: reasons, config: Self.config(.alwaysIntercept, .legacy))
+        #expect(always.counts.slotsWithoutExit == 2)
+        let none = try ExitPlan(reasons: reasons, config: Self.config(.none, .legacy))
+        #expect(none.counts.slotsWithoutExit == 2 && none.words == always.words)
+        let pt = try ExitPlan(reasons: reasons, config: Self.config(.passthroughAtCPUID, .legacy))
+        #expect(pt.counts.slotsWithoutExit == 0 && pt.counts.xfdReads == 4 && pt.counts.xfdErrReads == 0)  // XFD zero: no XFD_ERR read
+    }
+
+    @Test func xfdFaultAddsTheXFDErrClearExitUnderEveryPolicy() throws {
+        // amx-active, a switch every 10 exits, every AMX switch-in a new task: switch 0 (boot) writes
+        // non-zero, switch 1 faults (#NM), clears XFD_ERR, writes 0; switch 2 writes non-zero again.
+        let reasons = Array(repeating: ExitReason.hlt, count: 30)
+        let pt = try ExitPlan(reasons: reasons, config: Self.config(.passthroughOnFirstWrite, .amxActive, newTask: 1))
+        #expect(pt.counts.xfdFaults == 1 && pt.counts.nmExits == 1 && pt.counts.xfdErrClearExits == 1)
+        #expect(pt.counts.xfdErrReads == 1 && pt.counts.xfdErrWrites == 3)
+        #expect(pt.counts.trappedWrites == 1 && pt.counts.guestWrites == 3)
+        // Reads: exits 9...29 (21) plus the #NM and XFD_ERR-clear exits.
+        #expect(pt.counts.xfdReads == 23)
+        let always = try ExitPlan(reasons: reasons, config: Self.config(.alwaysIntercept, .amxActive, newTask: 1))
+        #expect(always.counts.xfdFaults == 1 && always.counts.nmExits == 0 && always.counts.xfdErrClearExits == 1)
+        #expect(always.counts.xfdErrReads == 0 && always.counts.xfdErrWrites == 0 && always.counts.trappedWrites == 3)
+        let tdx = try ExitPlan(reasons: reasons, config: Self.config(.tdx, .amxActive, newTask: 1))
+        #expect(tdx.counts.xfdFaults == 1 && tdx.counts.nmExits == 0 && tdx.counts.xfdErrClearExits == 0 && tdx.counts.xfdReads == 30)
+    }
+
+    @Test func linuxGuestsWriteOnlyWhenTheValueChanges() throws {
+        let reasons = Array(repeating: ExitReason.hlt, count: 1_000)
+        // 100 switches: boot (non-zero), then an AMX task at switches 10, 20, ..., 90: 0 then non-zero again.
+        let some = try ExitPlan(reasons: reasons, config: Self.config(.alwaysIntercept, .linuxSomeAMX, interval: 10))
+        #expect(some.counts.guestWrites == 1 + 2 * 9)
+        let idle = try ExitPlan(reasons: reasons, config: Self.config(.alwaysIntercept, .linuxIdle, interval: 10))
+        #expect(idle.counts.guestWrites == 1)
+        let amx = try ExitPlan(reasons: reasons, config: Self.config(.alwaysIntercept, .amxActive, interval: 10))
+        #expect(amx.counts.guestWrites == 100)
     }
 
     @Test func exitSequenceIsDeterministicPerSeed() throws {
@@ -131,29 +137,35 @@ struct XFDPolicyStateTests {
     }
 
     @Test func analyticFormulaMatchesThePlans() throws {
-        // With no #NM exits, always-intercept - passthrough-at-cpuid per exit is exactly
-        // (round trip + handler) / interval - rdmsr in injected cycles.
-        let reasons = Array(repeating: ExitReason.hlt, count: 1_200)
-        for interval in [2, 4, 8, 12] {
-            let a = try ExitPlan(reasons: reasons, config: Self.config(.alwaysIntercept, .amxActive, interval: interval))
-            let p = try ExitPlan(reasons: reasons, config: Self.config(.passthroughAtCPUID, .amxActive, interval: interval))
-            let perExit = Double(a.counts.injectedCycles - p.counts.injectedCycles) / 1_200
-            let c = Self.config(.alwaysIntercept, .amxActive)
-            let model = XFDCostModel.alwaysMinusReadPerExit(rdmsr: 100, roundTrip: Double(c.roundTrip),
-                                                            writeHandler: Double(c.costs[.msrWrite]), interval: Double(interval))
-            #expect(abs(perExit - model) <= 1e-9 * abs(model))  // equal up to floating-point rounding
+        // With no XFD faults and no fastpath exits, always-intercept - passthrough-at-cpuid per exit is
+        // exactly (round trip + handler) / interval - rdmsr in injected cycles; with half the exits on the
+        // fastpath the read term halves.
+        for (reasons, slow) in [(Array(repeating: ExitReason.hlt, count: 1_200), 1.0),
+                                ((0..<1_200).map { $0 % 2 == 0 ? ExitReason.hlt : .preemptionTimer }, 0.5)] {
+            for interval in [2, 4, 8, 12] {
+                let a = try ExitPlan(reasons: reasons, config: Self.config(.alwaysIntercept, .amxActive, interval: interval))
+                let p = try ExitPlan(reasons: reasons, config: Self.config(.passthroughAtCPUID, .amxActive, interval: interval))
+                #expect(a.counts.xfdFaults == 1)  // the first AMX task; its exits are the same under both but the read
+                let faultRead = 3.0 * 100  // the #NM and XFD_ERR-clear exits read XFD, and the clear exit clears XFD_ERR
+                let faultNM = Double(900 + 250 + 3 * 100)  // the #NM exit: round trip, handler, XFD_ERR read + 2 writes
+                let perExit = (Double(a.counts.injectedCycles - p.counts.injectedCycles) + faultRead + faultNM) / 1_200
+                let model = XFDCostModel.alwaysMinusReadPerExit(rdmsr: 100, roundTrip: 900, writeHandler: 400,
+                                                                interval: Double(interval), slowShare: slow)
+                #expect(abs(perExit - model) <= 1e-9 * abs(model))
+            }
         }
-        #expect(XFDCostModel.breakEvenWritesPerExit(rdmsr: 100, roundTrip: 900, writeHandler: 100) == 0.1)
+        #expect(XFDCostModel.breakEvenWritesPerExit(rdmsr: 100, roundTrip: 900, writeHandler: 100, slowShare: 1) == 0.1)
+        #expect(XFDCostModel.breakEvenWritesPerExit(rdmsr: 100, roundTrip: 900, writeHandler: 100, slowShare: 0.5) == 0.05)
     }
 
     @Test func badParametersAreRejected() {
         #expect(throws: BenchError.self) { try ExitMix("hlt=1,bogus=2") }
         #expect(throws: BenchError.self) { try ExitMix("hlt=0") }
-        #expect(throws: BenchError.self) { try CostTable.parse("hlt=-5") }
-        #expect(throws: BenchError.self) { try CostTable.parse("/nonexistent/costs.txt") }
+        #expect(throws: BenchError.self) { try ExitCostTable.parseUserCycles("hlt=-5") }
+        #expect(throws: BenchError.self) { try ExitCostTable.parseUserCycles("/nonexistent/costs.txt") }
         #expect(throws: BenchError.self) { try FleetMix("legacy=1,martian=2") }
         #expect(throws: BenchError.self) { try RdmsrExitConfig.parseRDMSR("100,proxy-rdmsr", userSet: true) }
-        #expect((try? CostTable.parse("hlt=7"))?[.hlt] == 7)
+        #expect((try? ExitCostTable.parseUserCycles("hlt=7,round-trip=3")) == [.handler(.hlt): 7, .roundTrip: 3])
         #expect((try? RdmsrExitConfig.parseRDMSR("50,proxy-rdpid", userSet: true)).map { $0.map(\.source) } == [.input, .proxy])
     }
 }

@@ -48,7 +48,7 @@ struct XSaveSizeModelTests {
         #expect(!m.featureSet(.avx512).supported)
         #expect(m.featureSet(.pkru).supported)
         #expect(m.featureSet(.pkru).standardSize == 2440)
-        let rows = XSaveSizeRows.rows(m, source: .model)
+        let rows = XSaveSizeRows.rows(m, kernel: LinuxKernelChoice(LinuxKernelVersion(6, 18), running: false))
         let avx512 = rows.filter { $0.benchmark == "size-featureset" && $0.params["set"] == "+AVX-512" }
         #expect(!avx512.isEmpty)
         #expect(avx512.allSatisfy { $0.status == .skipped && $0.note.contains("not supported") })
@@ -57,24 +57,41 @@ struct XSaveSizeModelTests {
     }
 
     @Test func linuxBufferGrowthOnSapphireRapids() throws {
-        let l = try model("spr").linux
+        let l = try model("spr").linux(LinuxXStateRules(kernel: LinuxKernelVersion(6, 18)))
         #expect(l.expandedMask & ~l.defaultMask == 1 << 18)
-        #expect(l.userDefault == 2816)
-        #expect(l.userExpanded == 11008)
-        #expect(l.kernelExpanded - l.kernelDefault == 8192)
-        #expect(l.sigframeExpanded > SignalFrameModel.legacySigStkSz)
-        #expect(l.sigframeDefault < SignalFrameModel.legacySigStkSz)
+        #expect(l.userDefaultBytes == 2816)
+        #expect(l.userMaxBytes == 11008)
+        #expect(l.expandedBytes - l.defaultBytes == 8192)
+        #expect(l.sigframeExpanded > LegacySignalStack.sigStkSz)
+        #expect(l.sigframeDefault < LegacySignalStack.sigStkSz)
     }
 
     /// A compacted total that differs by exactly some supervisor components
-    /// is explained; a difference nothing explains is an error row.
+    /// is explained; a difference nothing explains fails the check.
     @Test func compactedCheckAgainstSupervisorState() throws {
         var cpu = try #require(CPUCatalog.lookup("zen3"))
+        cpu.reportedCompactedSize = 840 + 16 + 24  // IA32_XSS = CET_U | CET_S
+        let explained = try #require(XSaveSizeModel(cpu: cpu.description))
+        let ok = try #require(explained.checks.first { $0.name.hasPrefix("compacted") })
+        #expect(ok.agrees && ok.supervisor == 0x1800 && ok.computed == 880)
         cpu.reportedCompactedSize = 123
         let m = try #require(XSaveSizeModel(cpu: cpu.description))
         let check = try #require(m.checks.first { $0.name.hasPrefix("compacted") })
         #expect(!check.agrees)
-        let rows = XSaveSizeRows.rows(m, source: .model)
-        #expect(rows.contains { $0.benchmark == "size-check" && $0.status == .error })
+        let rows = XSaveSizeRows.rows(m, kernel: LinuxKernelChoice(LinuxKernelVersion(6, 18), running: false))
+        let row = try #require(rows.first { $0.benchmark == "size-check" && $0.metric.hasPrefix("compacted") })
+        #expect(row.status == .failed && row.value == 840)
+        #expect(rows.first { $0.metric.hasPrefix("standard_vs") }?.status == .ok)
+    }
+
+    /// The standard total is a check too: a CPUID total the components do
+    /// not add up to fails it.
+    @Test func standardCheckFailsOnAWrongTotal() throws {
+        var cpu = try #require(CPUCatalog.lookup("zen4"))
+        cpu.reportedStandardSize = 2440 + 64
+        let m = try #require(XSaveSizeModel(cpu: cpu.description))
+        let rows = XSaveSizeRows.rows(m, kernel: LinuxKernelChoice(LinuxKernelVersion(6, 18), running: false))
+        let row = try #require(rows.first { $0.metric == "standard_vs_cpuid_0xd_0_ebx" })
+        #expect(row.status == .failed && row.note.contains("OUTSIDE"))
     }
 }

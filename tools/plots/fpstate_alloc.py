@@ -137,4 +137,5 @@ def plot_latency(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | None
 
 
 def plot(run_dir: pathlib.Path, rows: list[dict]) -> list[pathlib.Path]:
-    return [p for p in (plot_memory(run_dir, rows), plot_latency(run_dir, rows)) if p is not None]
+    import fpstate_figures  # memory and latency figures, drawn from tools/results.py
+    return [p for p in (fpstate_figures.plot_memory(run_dir), fpstate_figures.plot_latency(run_dir)) if p is not None]

@@ -1,11 +1,14 @@
 """Plots of the `harness` suite (called by tools/plot.py).
 
-harness-timer.png      the timer floor: the empty fenced region timed from
-                       Swift and from C, one box per repetition (p5, p25,
-                       median, p75, p95), in TSC ticks and nanoseconds.
+harness-timer.png      the timer floor: quantiles (p5 ... p99) of the bare
+                       fenced pair and of the timing kernel's region around
+                       an empty closure, one line per repetition, in TSC
+                       ticks and nanoseconds; the grid the values fall on and
+                       the TSC read step stated.
 harness-add-chain.png  dependent-add chains: region ticks versus chain
                        length (medians, every repetition) with the
-                       least-squares fit line the suite reported.
+                       least-squares fit line the suite reported (fitted
+                       to the means within the Tukey fences).
 """
 from __future__ import annotations
 
@@ -40,49 +43,69 @@ def _add_ns_axis(ax, tsc_hz: float | None) -> None:
         sec.set_ylabel("nanoseconds (at the TSC rate)")
 
 
+QUANTILES = [("p5", 0), ("p25", 1), ("median", 2), ("p75", 3), ("p95", 4), ("p99", 5)]  # evenly spaced
+
+
+def _grid(values: list[float]) -> float | None:
+    """The smallest non-zero gap between distinct values: the step the
+    timed region is read on (None with fewer than two distinct values)."""
+    distinct = sorted(set(v for v in values if v is not None))
+    gaps = [b - a for a, b in zip(distinct, distinct[1:]) if b - a > 0.5]
+    return min(gaps) if gaps else None
+
+
 def plot_timer(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | None:
+    """Quantiles of the empty fenced region, one line per origin and
+    repetition: a quantised distribution stays visible as steps, where
+    boxes collapse onto one value."""
     timer = _ok(rows, "timer", "empty_region")
     if not timer:
         return None
-    stats, colors = [], []
-    palette = {"swift": "tab:blue", "c": "tab:orange"}
-    for origin in ("swift", "c"):
-        for r in sorted((r for r in timer if _param(r, "from") == origin), key=lambda r: int(r["repetition"])):
-            med = _num(r["value"])
-            stats.append({
-                "label": f"{origin}\nrep {r['repetition']}",
-                "med": med,
-                "q1": _num(r.get("p25")) or med, "q3": _num(r.get("p75")) or med,
-                "whislo": _num(r.get("p5")) or med, "whishi": _num(r.get("p95")) or med,
-                "fliers": [],
-            })
-            colors.append(palette[origin])
-    if not stats:
+    palette = {"swift": "tab:blue", "kernel": "tab:orange"}
+    names = {"swift": "bare fenced pair", "kernel": "kernel region, empty closure"}
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    seen: list[float] = []
+    for origin in ("swift", "kernel"):
+        reps = sorted((r for r in timer if _param(r, "from") == origin), key=lambda r: int(r["repetition"]))
+        for i, r in enumerate(reps):
+            points = [(q, _num(r.get(col))) for col, q in QUANTILES if _num(r.get(col)) is not None]
+            if not points:
+                continue
+            xs, ys = zip(*points)
+            seen += ys
+            # Origins side by side at each quantile, so equal values do not hide each other.
+            shift = -0.04 if origin == "swift" else 0.04
+            ax.plot([x + shift for x in xs], ys, drawstyle="steps-mid", marker="o", color=palette[origin],
+                    alpha=0.9 if i == 0 else 0.45,
+                    label=f"{names[origin]} ({r.get('source', 'measured')})" if i == 0 else None)
+    if not seen:
+        plt.close(fig)
         return None
-    fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(stats) + 2), 4.5))
-    boxes = ax.bxp(stats, showfliers=False, patch_artist=True)
-    for patch, color in zip(boxes["boxes"], colors):
-        patch.set_facecolor(color)
-        patch.set_alpha(0.5)
-    handles = [plt.Rectangle((0, 0), 1, 1, color=palette["swift"], alpha=0.5),
-               plt.Rectangle((0, 0), 1, 1, color=palette["c"], alpha=0.5)]
-    labels = ["timed from Swift (measured)", "timed inside C (measured)"]
+    grid = _grid(seen)
     step = _ok(rows, "timer", "tsc_step")
+    lines = []
+    distinct = sorted(set(seen))
+    if len(distinct) <= 8:
+        lines.append("the region reads only " + ", ".join(f"{v:g}" for v in distinct)
+                     + " ticks at these quantiles: the timer is quantised")
     if step:
-        # The step is far below the floor: stated, not drawn, so the boxes keep their scale.
-        handles.append(plt.Line2D([], [], linestyle="none"))
-        labels.append(f"TSC step <= {_num(step[-1]['value']):g} ticks (measured)")
-    ax.legend(handles, labels, loc="best", fontsize="small")
+        lines.append(f"consecutive unfenced RDTSC reads differ by as little as {_num(step[-1]['value']):g} "
+                     "tick(s) (tsc_step, measured)")
+    ax.set_xticks([q for _, q in QUANTILES], [c for c, _ in QUANTILES])
+    ax.set_xlabel("quantile of the samples (each repetition one line)")
     ax.set_ylabel("empty fenced region, TSC ticks")
-    lo = min(s["whislo"] for s in stats)
-    hi = max(s["whishi"] for s in stats)
-    pad = max(1.0, 0.25 * (hi - lo))
-    ax.set_ylim(lo - pad, hi + pad)
-    ax.set_title("Timer floor: lfence;rdtsc;lfence pair with nothing between\n(box p25-p75, whiskers p5-p95)")
+    lo, hi = min(seen), max(seen)
+    pad = max(grid or 1.0, 0.15 * (hi - lo))
+    ax.set_ylim(max(0, lo - pad), hi + pad)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.set_title("Timer floor: lfence;rdtsc;lfence pairs, bare and around an empty closure")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.12, 1), fontsize="small")
+    if lines:
+        fig.text(0.01, 0.01, "\n".join(lines), fontsize=8, color="0.3", va="bottom")
     _add_ns_axis(ax, _tsc_hz(run_dir))
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.08 if lines else 0, 1, 1))
     out = run_dir / "harness-timer.png"
-    fig.savefig(out, dpi=120)
+    fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
 

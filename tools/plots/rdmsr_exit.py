@@ -32,7 +32,7 @@ import matplotlib.ticker  # noqa: E402
 POLICIES = ["passthrough-at-cpuid", "passthrough-on-first-write", "always-intercept"]
 COLORS = {"passthrough-at-cpuid": "tab:red", "passthrough-on-first-write": "tab:blue",
           "always-intercept": "tab:green"}
-GUESTS = ["legacy", "linux-idle", "aware-idle", "amx-active"]
+GUESTS = ["legacy", "linux-idle", "linux-some-amx", "amx-active"]
 
 
 
@@ -72,7 +72,7 @@ def plot_cpu_share(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | No
             mine = [(p, v, s) for p, v, s in data if p.get("policy") == policy]
             costs = sorted({p["rdmsr"] for p, _, _ in mine if _is_cycles(p.get("rdmsr", ""))}, key=int)
             rates = sorted({float(p["exits_per_s"]) for p, _, _ in mine})
-            source = next((s for _, _, s in mine), "model")
+            source = next((s for _, _, s in mine), "simulated")
             if costs:
                 lo, mid, hi = costs[0], costs[len(costs) // 2], costs[-1]
 
@@ -88,7 +88,7 @@ def plot_cpu_share(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | No
                 m = [(r, v) for r, v in zip(rates, series(mid)) if v is not None]
                 if m:
                     ax.plot([p[0] for p in m], [p[1] for p in m], "o-", color=COLORS[policy],
-                            label=f"{policy}: RDMSR {lo}-{hi} cycles, line {mid} ({source}, from measured overhead)")
+                            label=f"{policy}: RDMSR {lo}-{hi} cycles, line {mid} ({source} overhead from the timed loop)")
             for proxy, style in (("proxy-rdpid", "--"), ("proxy-rdtscp", ":")):
                 vals = {float(p["exits_per_s"]): v for p, v, _ in mine if p.get("rdmsr") == proxy and v > 0}
                 if vals:
@@ -152,4 +152,5 @@ def plot_break_even(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | N
 
 
 def plot(run_dir: pathlib.Path, rows: list[dict]) -> list[pathlib.Path]:
-    return [p for p in (plot_cpu_share(run_dir, rows), plot_break_even(run_dir, rows)) if p is not None]
+    import rdmsr_share  # the share figure, drawn from tools/results.py
+    return [p for p in (rdmsr_share.plot_cpu_share(run_dir), plot_break_even(run_dir, rows)) if p is not None]

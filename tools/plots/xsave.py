@@ -213,4 +213,5 @@ def plot_ticks_vs_bytes(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path
 
 def plot(run_dir: pathlib.Path, rows: list[dict]) -> list[pathlib.Path]:
     """Draws the suite's plots into `run_dir`; returns the files written."""
-    return [p for p in (plot_sizes(run_dir, rows), plot_ticks_vs_bytes(run_dir, rows)) if p is not None]
+    import xsave_timing  # the timing figure, drawn from tools/results.py
+    return [p for p in (plot_sizes(run_dir, rows), xsave_timing.plot_ticks_vs_bytes(run_dir)) if p is not None]

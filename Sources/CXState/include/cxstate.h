@@ -253,15 +253,18 @@ static inline void cx_dirty_avx512(void) {
 /* ----------------------------------------------------------- calibration */
 
 /**
- * Runs `blocks` blocks of 100 dependent 64-bit ADDs (each reads the previous
- * result, so they cannot overlap: one add per core cycle on every x86 core
- * since the P6).  The time per add in TSC ticks therefore estimates the
- * ratio TSC frequency / core frequency.  Returns the sum so the chain
- * cannot be removed.
+ * Continues a dependency chain: `blocks` blocks of 100 64-bit ADDs on `acc`,
+ * each reading the previous result, so they cannot overlap: one add per core
+ * cycle on every x86 core since the P6.  Returns acc + 100 * blocks.
+ *
+ * Chains that are timed back to back must be threaded through `acc` (the
+ * next starts from the value the previous returned).  Chains that each start
+ * from a constant are independent: out-of-order execution runs the head of
+ * one under the tail of the one before, as far as the reorder buffer reaches
+ * (a few hundred instructions), and n chains then take less than n times one.
  */
-static inline uint64_t cx_dependent_adds(uint64_t blocks) {
+static inline uint64_t cx_add_chain(uint64_t acc, uint64_t blocks) {
 #if CX_X86_64
-    uint64_t acc = 0;
     __asm__ __volatile__(
         "test %1, %1\n\t"
         "jz 2f\n\t"
@@ -275,19 +278,18 @@ static inline uint64_t cx_dependent_adds(uint64_t blocks) {
         : "+r"(acc), "+r"(blocks) :: "cc");
     return acc;
 #else
-    return blocks;
+    return acc + 100 * blocks;
 #endif
 }
 
 /**
- * The reference empty region, timed entirely in C: two back-to-back fenced
- * TSC reads.  Returns stop - start in ticks.  The Swift kernel's own empty
- * region is compared with this to show it adds nothing.
+ * One chain of `blocks` blocks of 100 dependent ADDs from zero; the time per
+ * add in TSC ticks estimates the ratio TSC frequency / core frequency.  One
+ * chain per timed region only (see cx_add_chain for chains back to back).
+ * Returns 100 * blocks.
  */
-static inline uint64_t cx_empty_region_ticks(void) {
-    uint64_t t0 = cx_rdtsc_fenced();
-    uint64_t t1 = cx_rdtsc_fenced();
-    return t1 - t0;
+static inline uint64_t cx_dependent_adds(uint64_t blocks) {
+    return cx_add_chain(0, blocks);
 }
 
 /* ------------------------------------------------------------------ Linux */

@@ -1,0 +1,45 @@
+import CKVM
+
+/// The guest programs of ckvm_guest.S: each makes one kind of exit K and 2K
+/// times per sample (see ckvm_guest.h for the register interface).
+public enum GuestProgram: Int32, CaseIterable, Sendable {
+    case cpuid = 0, rdmsr, wrmsr, vmcall, vmmcall, outb, wrmsrValue, spin
+
+    /// The row name of the exit this program makes.
+    public var exitName: String {
+        switch self {
+        case .cpuid: return "cpuid"
+        case .rdmsr: return "rdmsr"
+        case .wrmsr, .wrmsrValue: return "wrmsr"
+        case .vmcall: return "vmcall"
+        case .vmmcall: return "vmmcall"
+        case .outb: return "port-write"
+        case .spin: return "spin"
+        }
+    }
+
+    /// Whether each exit returns to user space (KVM_EXIT_IO) rather than
+    /// being handled in the kernel.
+    public var exitsToUserSpace: Bool { self == .outb }
+
+    /// The unknown-hypercall program for a CPU vendor: VMCALL on Intel (and
+    /// anything not AMD/Hygon), VMMCALL on AMD and Hygon.  KVM would patch
+    /// the other encoding through #UD emulation, a different path.
+    public static func hypercall(vendor: String) -> GuestProgram {
+        (vendor == "AuthenticAMD" || vendor == "HygonGenuine") ? .vmmcall : .vmcall
+    }
+}
+
+/// Guest-physical layout, from ckvm_guest.h.
+enum GuestLayout {
+    static let pml4 = Int(CKVM_GUEST_PML4), pdpt = Int(CKVM_GUEST_PDPT)
+    static let pd = Int(CKVM_GUEST_PD), gdt = Int(CKVM_GUEST_GDT)
+    static let tss = Int(CKVM_GUEST_TSS), code = Int(CKVM_GUEST_CODE)
+    static let stackTop = Int(CKVM_GUEST_STACK_TOP)
+    static let results = Int(CKVM_GUEST_RESULTS)
+    static let resultsHeader = Int(CKVM_GUEST_RESULTS_HEADER)
+    static let memory = Int(CKVM_GUEST_MEMORY)
+    /// Samples the results page holds (16 bytes each after the header).
+    static let maxSamples = (memory - results - resultsHeader) / 16
+    static let portDone = Int(CKVM_PORT_DONE), portExit = Int(CKVM_PORT_EXIT)
+}

@@ -1,0 +1,165 @@
+/*
+ * ckvm_guest.S - the guest programs: 64-bit code the host copies into guest
+ * memory and runs at CPL 0 in long mode (see ckvm_guest.h for the register
+ * interface and the results page).
+ *
+ * Only relative jumps are used, so the blob runs wherever it is copied.
+ * Inside a region the loop adds `inc; dec; jnz` (about one cycle) and the
+ * body's register set-up to every exit; both are part of each figure and
+ * far below an exit's cost.  The fences and TSC reads are paid once per
+ * region and cancel in (long - short) / K.
+ */
+#if defined(__x86_64__) && defined(__linux__)
+
+#define PORT_DONE 0xE0
+#define PORT_EXIT 0xE1
+#define HYPERCALL_UNKNOWN 0xFFFF
+
+    .section .rodata.ckvm_guest, "a"
+    .code64
+    .p2align 6
+    .globl ckvm_guest_blob_start, ckvm_guest_blob_end
+    .hidden ckvm_guest_blob_start, ckvm_guest_blob_end
+
+/* RDX:RAX of RDTSC as one 64-bit value in \dst (clobbers RAX, RDX). */
+.macro TSC_FENCED dst
+    lfence
+    rdtsc
+    lfence
+    shl $32, %rdx
+    or %rax, %rdx
+    mov %rdx, \dst
+.endm
+
+/* The exits.  Each may clobber RAX, RBX, RCX, RDX; state the loop keeps
+ * lives in RBP, RDI, RSI, R8-R15. */
+.macro BODY_CPUID
+    xor %eax, %eax
+    xor %ecx, %ecx
+    cpuid
+.endm
+.macro BODY_RDMSR
+    mov %r9d, %ecx
+    rdmsr
+.endm
+.macro BODY_WRMSR
+    mov %r9d, %ecx
+    mov %r10d, %eax
+    mov %r11d, %edx
+    wrmsr
+.endm
+.macro BODY_VMCALL
+    mov $HYPERCALL_UNKNOWN, %eax
+    vmcall
+.endm
+.macro BODY_VMMCALL
+    mov $HYPERCALL_UNKNOWN, %eax
+    vmmcall
+.endm
+.macro BODY_OUTB
+    out %al, $PORT_EXIT
+.endm
+
+/* One-time set-up before the samples: WRMSR writes back the value the MSR
+ * holds, so the write changes nothing. */
+.macro SETUP_NONE
+.endm
+.macro SETUP_WRMSR
+    mov %r9d, %ecx
+    rdmsr
+    mov %eax, %r10d
+    mov %edx, %r11d
+.endm
+
+/* \count exits of \body (the count is copied before the first exit,
+ * which may clobber its register); R15 counts them. */
+.macro EXITS body, count
+    mov \count, %r14
+1:
+    \body
+    inc %r15
+    dec %r14
+    jnz 1b
+.endm
+
+/*
+ * A whole program: R13 samples of (K exits, 2K exits) or (2K, K) by parity.
+ * R12 = K, R8 = results page, R9 = MSR index.
+ */
+.macro EXIT_PROGRAM name, body, setup
+\name:
+    \setup
+    xor %r15d, %r15d                /* exits made */
+    xor %ebp, %ebp                  /* sample index */
+    movq $0, (%r8)
+    movq $0, 8(%r8)
+    test %r13, %r13
+    jz 9f
+2:
+    /* first region: K << parity, second: K << (1 - parity) */
+    mov %ebp, %ecx
+    and $1, %ecx
+    mov %r12, %rbx
+    shl %cl, %rbx
+    TSC_FENCED %rdi
+    EXITS \body, %rbx
+    TSC_FENCED %rsi
+    mov %ebp, %ecx
+    and $1, %ecx
+    xor $1, %ecx
+    mov %r12, %rbx
+    shl %cl, %rbx
+    EXITS \body, %rbx
+    TSC_FENCED %rdx
+    sub %rsi, %rdx                  /* second region ticks */
+    sub %rdi, %rsi                  /* first region ticks */
+    mov %rbp, %rax
+    shl $4, %rax
+    lea 64(%r8, %rax), %rax         /* this sample's slot */
+    test $1, %ebp
+    jnz 3f
+    mov %rsi, (%rax)                /* even: short first */
+    mov %rdx, 8(%rax)
+    jmp 4f
+3:
+    mov %rdx, (%rax)                /* odd: long first */
+    mov %rsi, 8(%rax)
+4:
+    inc %rbp
+    mov %rbp, (%r8)
+    mov %r15, 8(%r8)
+    cmp %r13, %rbp
+    jb 2b
+9:
+    out %al, $PORT_DONE
+    hlt
+    jmp 9b
+.endm
+
+ckvm_guest_blob_start:
+    EXIT_PROGRAM ckvm_guest_cpuid, BODY_CPUID, SETUP_NONE
+    EXIT_PROGRAM ckvm_guest_rdmsr, BODY_RDMSR, SETUP_NONE
+    EXIT_PROGRAM ckvm_guest_wrmsr, BODY_WRMSR, SETUP_WRMSR
+    EXIT_PROGRAM ckvm_guest_vmcall, BODY_VMCALL, SETUP_NONE
+    EXIT_PROGRAM ckvm_guest_vmmcall, BODY_VMMCALL, SETUP_NONE
+    EXIT_PROGRAM ckvm_guest_outb, BODY_OUTB, SETUP_NONE
+    EXIT_PROGRAM ckvm_guest_wrmsr_value, BODY_WRMSR, SETUP_NONE
+ckvm_guest_spin:
+    jmp ckvm_guest_spin
+ckvm_guest_blob_end:
+
+    .globl ckvm_guest_entries
+    .hidden ckvm_guest_entries
+    .p2align 3
+ckvm_guest_entries:
+    .quad ckvm_guest_cpuid - ckvm_guest_blob_start
+    .quad ckvm_guest_rdmsr - ckvm_guest_blob_start
+    .quad ckvm_guest_wrmsr - ckvm_guest_blob_start
+    .quad ckvm_guest_vmcall - ckvm_guest_blob_start
+    .quad ckvm_guest_vmmcall - ckvm_guest_blob_start
+    .quad ckvm_guest_outb - ckvm_guest_blob_start
+    .quad ckvm_guest_wrmsr_value - ckvm_guest_blob_start
+    .quad ckvm_guest_spin - ckvm_guest_blob_start
+
+    .section .note.GNU-stack, "", @progbits
+#endif

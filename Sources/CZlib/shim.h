@@ -1,0 +1,2 @@
+/* zlib, from Debian's zlib1g-dev (tools/install-deps.sh installs it). */
+#include <zlib.h>

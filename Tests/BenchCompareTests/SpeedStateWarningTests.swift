@@ -1,0 +1,45 @@
+import BenchCompare
+@testable import BenchCore
+import Foundation
+import Testing
+
+/// `compare` says when the two runs met the machine in different speed
+/// states (their `_calibration` rows differ beyond the tolerance).
+@Suite struct SpeedStateWarningTests {
+    func calibration(_ ticks: Double, suite: String = "s", reps: Int = 5) -> [ResultRow] {
+        (1...reps).flatMap { rep in
+            SpeedCalibration.rows(suite: suite, start: TimingSamples(perOp: [ticks - 1, ticks, ticks + 1]),
+                                  end: TimingSamples(perOp: [ticks, ticks + 1, ticks + 2])).map { row -> ResultRow in
+                var r = row
+                r.repetition = rep
+                return r
+            }
+        }
+    }
+
+    func compare(_ base: [ResultRow], _ cur: [ResultRow]) throws -> ComparisonReport {
+        let root = Fixture.tempDir()
+        defer { try? FileManager.default.removeItem(at: root) }
+        return try Comparison.run(baseline: try Fixture.folder(root, "base", base),
+                                  current: try Fixture.folder(root, "cur", cur), options: CompareOptions())
+    }
+
+    @Test func differentStatesAreNamed() throws {
+        let r = try compare(Fixture.timing("t", Fixture.steady) + calibration(754),
+                            Fixture.timing("t", Fixture.steadyAgain) + calibration(780))
+        let w = r.warnings.filter { $0.contains("different speed states") }
+        #expect(w.count == 1)
+        #expect(w.first?.hasPrefix("s: speed calibration 754.5 (baseline) vs 780.5 (current)") == true)
+        #expect(r.exitStatus == .ok)  // a warning, not a verdict
+        #expect(TextReport.render(r).contains("warning: s: speed calibration"))
+    }
+
+    @Test func sameStateOrNoCalibrationSaysNothing() throws {
+        let same = try compare(Fixture.timing("t", Fixture.steady) + calibration(754),
+                               Fixture.timing("t", Fixture.steadyAgain) + calibration(760))
+        #expect(!same.warnings.contains { $0.contains("speed") })
+        let old = try compare(Fixture.timing("t", Fixture.steady),
+                              Fixture.timing("t", Fixture.steadyAgain) + calibration(780))
+        #expect(!old.warnings.contains { $0.contains("speed") })
+    }
+}

@@ -1,0 +1,113 @@
+import BenchCore
+import Foundation
+import Testing
+@testable import FpstateAllocSuite
+
+/// An mmap allocator whose last page of every buffer is dropped again
+/// after the touch (MADV_DONTNEED): resident memory below the page model
+/// (the state saves write only the first page).
+final class HalfResidentAllocator: StateAllocator {
+    let inner = PageAllocator()
+    var name: String { inner.name }
+    var source: FigureSource { inner.source }
+    var alignment: Int { inner.alignment }
+    var pageGranular: Bool { true }
+    func allocate(_ bytes: Int) -> StateBlock? {
+        guard let b = inner.allocate(bytes) else { return nil }
+        _ = madvise(b.base + (b.reserved - FpstateSizes.pageBytes), FpstateSizes.pageBytes, MADV_DONTNEED)
+        return b
+    }
+    func release(_ block: StateBlock) -> Bool { inner.release(block) }
+}
+
+/// The suite's checks, each shown passing and failing with an injected fault.
+@Suite(.serialized) struct FpstateAllocCheckTests {
+    func context(_ params: [String: String] = [:]) -> SuiteContext {
+        SuiteContext(host: Fixture.host, tsc: TSCFrequency.determine(cpu: Fixture.host, calibrationSeconds: 0.01),
+                     kernel: Fixture.kernel, ticksPerCoreCycle: nil, emptyRegionTicks: 0, quick: true, seed: 1,
+                     repetition: 1, progress: Progress(quiet: true), parameters: params,
+                     declared: FpstateAllocBenchmarks().parameters)
+    }
+
+    /// munmap's result counts: a refused release leaves the buffer live and
+    /// fails the `unfreed_buffers` check.
+    @Test func refusedMunmapFailsTheLeakCheck() throws {
+        let counting = CountingAllocator(PageAllocator())
+        let b = try #require(counting.allocate(4096))
+        // An unaligned address: munmap refuses it (EINVAL).
+        let bad = StateBlock(base: b.base + 1, requested: b.requested, reserved: b.reserved)
+        #expect(counting.release(bad) == false)
+        let rows = LeakCount.rows("fpstate-alloc", "lifecycle", [:], counting)
+        let leak = try #require(rows.first { $0.metric == "unfreed_buffers" })
+        #expect(leak.value == 1 && leak.status == .failed)
+        #expect(counting.release(b))
+        let clean = try #require(LeakCount.rows("fpstate-alloc", "lifecycle", [:], counting).first { $0.metric == "unfreed_buffers" })
+        #expect(clean.value == 0 && clean.status == .ok)
+    }
+
+    /// mincore's count is checked against the page model: pages that are not
+    /// resident make the check fail.
+    @Test func residentMemoryBelowTheModelFailsTheCheck() throws {
+        let s = try Fixture.spr()
+        let (sim, _) = Fixture.simulator(HalfResidentAllocator(), sizes: s)
+        let plan = FleetPlan(vcpus: 4, cpuidPercent: 100, adoptionPercent: 0, seed: 1)
+        let o = try sim.run(plan, policy: .expandAtCpuid)
+        let model = try #require(o.memory.residentModel)
+        #expect(model == 4 * 12288 && o.memory.residentMeasured == model - 4 * 4096)
+        let rows = FpstateAllocBenchmarks().residentRows(["vcpus": "4"], o.memory, vcpus: 4, depends: .none)
+        let check = try #require(rows.first { $0.metric == "resident_bytes" })
+        #expect(check.status == .failed && check.source == .proxy)
+        // A fully touched fleet passes.
+        let (good, _) = Fixture.simulator(PageAllocator(), sizes: s)
+        let g = try good.run(plan, policy: .expandAtCpuid)
+        let ok = FpstateAllocBenchmarks().residentRows(["vcpus": "4"], g.memory, vcpus: 4, depends: .none)
+        #expect(ok.first { $0.metric == "resident_bytes" }?.status == .ok)
+    }
+
+    /// A failed mincore is an error row with the reason, never the model.
+    @Test func mincoreFailureIsAnError() throws {
+        let b = try #require(PageAllocator().allocate(4096))
+        defer { _ = PageAllocator().release(b) }
+        let bad = StateBlock(base: b.base + 1, requested: b.requested, reserved: b.reserved)
+        guard case .failure(let e) = ResidentPages.measure([bad]) else { Issue.record("mincore accepted an unaligned address"); return }
+        let memory = FleetMemory(requested: 4096, residentMeasured: nil, residentModel: 4096, residentError: e.description)
+        let rows = FpstateAllocBenchmarks().residentRows(["vcpus": "1"], memory, vcpus: 1, depends: .none)
+        let row = try #require(rows.first { $0.metric == "resident_bytes" })
+        #expect(row.status == .error && row.value == nil && row.note.contains("mincore"))
+    }
+
+    /// With an allocator that refuses the expanded size, eager and
+    /// expand-at-cpuid fail before the guest runs; lazy fails at first use.
+    @Test func failureModePerPolicy() throws {
+        let cfg = try FpstateAllocConfig(context(["kernel": "6.18"]))
+        let rows = FailureMode.rows(suite: "fpstate-alloc", ctx: context(), cfg: cfg, params: [:])
+        func value(_ policy: Policy) -> Double? {
+            rows.first { $0.params["policy"] == policy.rawValue && $0.metric == "fails_before_guest_runs" }?.value
+        }
+        #expect(value(.eagerAtCreate) == 1 && value(.expandAtCpuid) == 1 && value(.lazyOnTrap) == 0)
+        #expect(rows.first { $0.params["policy"] == "lazy-on-trap" && $0.metric == "fails_before_guest_runs" }?
+            .note.contains("#NM") == true)
+        #expect(rows.filter { $0.metric == "unfreed_buffers" }.allSatisfy { $0.status == .ok && $0.value == 0 })
+        #expect(rows.allSatisfy { $0.depends == .none })  // recorded CPU, kernel given
+    }
+
+    /// Every row of a small run carries the source its kind declares, and
+    /// rows depend on what chose their inputs.
+    @Test func smallRunMatchesTheSourceTable() throws {
+        for params in [["kernel": "5.17"], ["cpu-model": "host"], [:]] {
+            var p = ["vcpus": "1,8", "adoption": "0,50", "latency-vcpus": "8"]
+            p.merge(params) { _, b in b }
+            let rows = try FpstateAllocBenchmarks().run(context(p)).rows
+            for r in rows {
+                let expected = FpstateAllocRowSources.expected(r)
+                #expect(expected != nil, "undeclared row kind \(FpstateAllocRowSources.kind(r))")
+                #expect(r.source == expected, "\(FpstateAllocRowSources.kind(r)) \(r.params)")
+            }
+            #expect(!rows.contains { $0.status == .failed || $0.status == .error })
+            let sizes = rows.filter { $0.benchmark == "sizes" && $0.metric == "default_buffer_bytes" }
+            let want: HostDependency = params["cpu-model"] == "host" ? .cpuKernel : (params["kernel"] != nil ? .none : .kernel)
+            #expect(sizes.count == 1 && sizes.allSatisfy { $0.depends == want && $0.source == .model }, "\(params)")
+            #expect(rows.filter { $0.benchmark != "numa-remote" }.allSatisfy { $0.params["kernel"] != nil })
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import CKVM
+import Foundation
+@testable import KvmSuite
+import XCTest
+
+/// Real guests on this host's /dev/kvm: counts and structure, never durations.
+final class GuestRunTests: XCTestCase {
+    /// The system, or a skip when this host has no usable /dev/kvm.
+    func system() throws -> KVMSystem {
+        do { return try KVMSystem() } catch { throw XCTSkip("no usable /dev/kvm: \(error)") }
+    }
+
+    func testEveryExitKindMakesExactlyTheExitsAsked() throws {
+        let sys = try system()
+        let k = 4, samples = 5, n = 3 * k * samples
+        for program in [GuestProgram.cpuid, .rdmsr, .wrmsr, .outb] {
+            let guest = try KVMGuest(system: sys)
+            let run = guest.run(program, k: k, samples: samples, msr: KVMExitCosts.emulatedMSR,
+                                limitNanoseconds: 2_000_000_000)
+            XCTAssertNil(run.failure, "\(program)")
+            XCTAssertEqual(run.guestExits, UInt64(n), "\(program)")
+            XCTAssertEqual(run.shortRegions.count, samples)
+            XCTAssertEqual(run.longRegions.count, samples)
+            XCTAssertEqual(run.perExit.count, samples)
+            if program.exitsToUserSpace {
+                XCTAssertEqual(run.userExits, n)
+                XCTAssertEqual(run.hostRunTicks.count, n - 1)
+            } else {
+                XCTAssertEqual(run.userExits, 0)
+            }
+        }
+    }
+}
+
+final class WatchdogTests: XCTestCase {
+    func testAGuestThatNeverExitsIsStoppedByTheWatchdog() throws {
+        let sys: KVMSystem
+        do { sys = try KVMSystem() } catch { throw XCTSkip("no usable /dev/kvm: \(error)") }
+        let guest = try KVMGuest(system: sys)
+        let limit: UInt64 = 50_000_000
+        let start = DispatchTime.now().uptimeNanoseconds
+        let run = guest.run(.spin, k: 1, samples: 1, limitNanoseconds: limit)
+        let elapsed = DispatchTime.now().uptimeNanoseconds - start
+        let failure = try XCTUnwrap(run.failure)
+        XCTAssertTrue(failure.hasPrefix("watchdog"), failure)
+        XCTAssertTrue(run.shortRegions.isEmpty)
+        // Not a timing assertion: a generous bound that only a watchdog
+        // which never fired (a hang until the test runner's own limit) breaks.
+        XCTAssertLessThan(elapsed, 60 * 1_000_000_000)
+        // The same vCPU still runs a program to completion afterwards.
+        let again = guest.run(.outb, k: 1, samples: 2, limitNanoseconds: 2_000_000_000)
+        XCTAssertNil(again.failure)
+        XCTAssertEqual(again.userExits, 6)
+    }
+}

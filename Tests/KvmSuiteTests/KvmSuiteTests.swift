@@ -1,0 +1,105 @@
+import BenchCore
+import Foundation
+@testable import KvmSuite
+import Testing
+
+struct KvmSuiteTests {
+    func context(_ parameters: [String: String], host: CPUDescription = .host()) -> SuiteContext {
+        SuiteContext(host: host, tsc: TSCFrequency(hz: 2e9, method: .calibrated, calibratedHz: 2e9),
+                     kernel: TimingKernel(features: host.features), ticksPerCoreCycle: 1, emptyRegionTicks: 0,
+                     quick: true, seed: 1, repetition: 1, progress: Progress(quiet: true),
+                     parameters: parameters, declared: KvmBenchmarks().parameters)
+    }
+
+    @Test func missingDeviceGivesSkippedRowsWithTheReason() throws {
+        let r = try KvmBenchmarks().run(context(["device": "/nonexistent/kvm"]))
+        let exits = r.rows.filter { $0.benchmark == "exit" }
+        #expect(exits.count == 5)
+        #expect(exits.allSatisfy { $0.status == .skipped && $0.note.contains("No such file") })
+        #expect(!r.rows.contains { $0.status == .error || $0.status == .failed })
+        let amx = r.rows.filter { $0.benchmark.hasPrefix("amx-") }
+        #expect(amx.count == 13 && amx.allSatisfy { $0.status == .skipped && $0.note.contains("No such file") })
+    }
+
+    @Test func unreadableDeviceGivesSkippedRows() throws {
+        // A directory cannot be opened read-write: EISDIR, as EACCES would be for a locked device.
+        let r = try KvmBenchmarks().run(context(["device": NSTemporaryDirectory()]))
+        #expect(r.rows.filter { $0.benchmark == "exit" }.allSatisfy { $0.status == .skipped })
+    }
+
+    @Test func hypercallFollowsTheVendor() {
+        #expect(GuestProgram.hypercall(vendor: "GenuineIntel") == .vmcall)
+        #expect(GuestProgram.hypercall(vendor: "AuthenticAMD") == .vmmcall)
+        #expect(KVMExitCosts.programs(vendor: "GenuineIntel").map(\.exitName)
+                == ["cpuid", "rdmsr", "wrmsr", "vmcall", "port-write"])
+    }
+
+    @Test func platformSaysWhetherFiguresAreHardware() {
+        #expect(KVMPlatform(modules: ["kvm_intel"], underHypervisor: false).hardwareFigures)
+        #expect(KVMPlatform(modules: ["kvm_amd"], underHypervisor: false).hardwareFigures)
+        #expect(!KVMPlatform(modules: ["kvm_amd"], underHypervisor: true).hardwareFigures)
+        #expect(!KVMPlatform(modules: ["kvm_pvm"], underHypervisor: true).hardwareFigures)
+        #expect(!KVMPlatform(modules: ["kvm_intel", "kvm_pvm"], underHypervisor: false).hardwareFigures)
+        #expect(KVMPlatform(modules: ["kvm_pvm", "kvm_intel"], underHypervisor: false).name == "kvm_intel+kvm_pvm")
+        #expect(KVMPlatform(modules: [], underHypervisor: false).name == "none")
+        #expect(KVMPlatform(modules: ["kvm_pvm"], underHypervisor: true).description.contains("software"))
+    }
+
+    @Test func pairsAverageBothRegionOrders() {
+        #expect(KVMExitCosts.pairAverages([10, 20, 30, 50, 7]) == [15, 40])
+    }
+
+    @Test func failedGuestCountIsAFailedCheck() {
+        // An injected fault: the guest counted one exit fewer than asked.
+        var c = KVMExitCost(program: .cpuid)
+        c.guestPerExit = TimingSamples(perOp: [1, 2, 3])
+        c.guestExits = 95; c.expectedExits = 96
+        var rows = KvmRows(suite: "kvm", platform: KVMPlatform(modules: ["kvm_pvm"], underHypervisor: true))
+        rows.exitCost(c, k: 16)
+        let check = rows.rows.first { $0.metric == "guest_exits" }
+        #expect(check?.status == .failed)
+        c.guestExits = 96
+        var good = KvmRows(suite: "kvm", platform: rows.platform)
+        good.exitCost(c, k: 16)
+        #expect(good.rows.first { $0.metric == "guest_exits" }?.status == .ok)
+    }
+
+    @Test func statisticsDescriptorsParse() {
+        // Two descriptors with 8-byte names: "exits" at data+0, "io_exits" at data+8.
+        func desc(_ name: String, offset: UInt32) -> [UInt8] {
+            var d = [UInt8](repeating: 0, count: 24)
+            for i in 0..<4 { d[8 + i] = UInt8((offset >> (8 * UInt32(i))) & 0xFF) }
+            for (i, b) in name.utf8.prefix(8).enumerated() { d[16 + i] = b }
+            return d
+        }
+        let bytes = desc("exits", offset: 0) + desc("io_exits", offset: 8)
+        let map = KVMStatistics.parseDescriptors(bytes, count: 2, nameSize: 8, dataOffset: 1000)
+        #expect(map == ["exits": 1000, "io_exits": 1008])
+    }
+}
+
+struct KVMExitCyclesTests {
+    func cost(_ p: GuestProgram, _ ticks: [Double], failure: String? = nil) -> KVMExitCost {
+        var c = KVMExitCost(program: p)
+        c.guestPerExit = TimingSamples(perOp: ticks, inner: 32)
+        c.failure = failure
+        return c
+    }
+
+    @Test func mediansAreConvertedToCoreCycles() throws {
+        let platform = KVMPlatform(modules: ["kvm_intel"], underHypervisor: false)
+        let m = try #require(KVMExitCycles.from([cost(.cpuid, [900, 1000, 1100]), cost(.outb, [4000, 4200, 4400])],
+                                                platform: platform, ticksPerCoreCycle: 0.5))
+        #expect(m.cpuidExit == 2000)
+        #expect(m.userExit == 8400)
+        #expect(m.platform.hardwareFigures)
+        #expect(m.origin.contains("kvm_intel"))
+    }
+
+    @Test func aFailedKindGivesNoFigures() {
+        let platform = KVMPlatform(modules: ["kvm_amd"], underHypervisor: false)
+        #expect(KVMExitCycles.from([cost(.cpuid, [1000]), cost(.outb, [], failure: "watchdog")],
+                                   platform: platform, ticksPerCoreCycle: 1) == nil)
+        #expect(KVMExitCycles.from([cost(.cpuid, [1000])], platform: platform, ticksPerCoreCycle: 1) == nil)
+    }
+}

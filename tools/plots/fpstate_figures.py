@@ -1,0 +1,110 @@
+"""fpstate-alloc figures drawn from tools/results.py.
+
+fpstate-alloc-memory.png   fleet resident memory (MiB, linear) against vCPU
+                           count, one panel per AMX adoption level; policies
+                           in fixed colours and line styles, the ones that
+                           coincide drawn thicker underneath and said so.
+fpstate-alloc-latency.png  per lifecycle event: median with p25-p75 bars and
+                           p5/p95 as small ticks, policies side by side, one
+                           panel per allocator, linear ticks.
+"""
+from __future__ import annotations
+
+import pathlib
+import sys
+
+import matplotlib.pyplot as plt
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+import results  # noqa: E402
+from answers import _style  # noqa: E402
+
+EVENTS = [("create_ticks", "create"), ("set_cpuid_ticks", "KVM_SET_CPUID2"),
+          ("first_use_ticks", "first use (#NM)"), ("destroy_ticks", "destroy")]
+
+
+def plot_memory(run_dir: pathlib.Path) -> pathlib.Path | None:
+    df = results.last_repetition(results.load(run_dir, suites=["fpstate-alloc"]))
+    if df.empty:
+        return None
+    for metric in ("resident_bytes", "resident_bytes_model", "requested_bytes"):
+        mem = results.ok(df, "memory", metric)
+        if not mem.empty:
+            break
+    else:
+        return None
+    levels = sorted(set(mem.adoption.dropna()))
+    fig, axes = plt.subplots(1, len(levels), figsize=(3.8 * len(levels) + 2, 4.2), sharey=True, squeeze=False)
+    top = mem.value.max() / 2**20 * 1.05
+    for ax, level in zip(axes[0], levels):
+        sub = mem[mem.adoption == level]
+        series = {}
+        for i, policy in enumerate(sorted(set(sub.policy.dropna()))):
+            g = sub[sub.policy == policy].groupby("vcpus")["value"].median().sort_index()
+            series[policy] = tuple(g.values)
+            color, marker, line = _style(policy)
+            ax.plot(g.index, g.values / 2**20, color=color, marker=marker, linestyle=line,
+                    linewidth=3.5 - 1.2 * i, markersize=8 - 2 * i, label=f"{policy}")
+        same = [p for p in series if list(series.values()).count(series[p]) > 1]
+        if same:
+            ax.annotate("coincide: " + " = ".join(same), (0.03, 0.95), xycoords="axes fraction",
+                        va="top", fontsize=7.5, color="0.3")
+        ax.set_title(f"{level:g}% of guests use AMX", fontsize=10)
+        ax.set_xlabel("vCPUs in the fleet")
+        ax.set_xlim(left=0)
+        ax.set_ylim(0, top)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel(f"fleet {metric.replace('_', ' ')}, MiB")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="center right", fontsize="small", title="policy")
+    cpu = ", ".join(sorted(set(mem["cpu-model"].dropna().astype(str)))) if "cpu-model" in mem else "?"
+    fig.suptitle(f"fpstate memory per policy (cpu-model {cpu}; source: "
+                 f"{', '.join(sorted(set(mem.source.astype(str))))})")
+    fig.tight_layout(rect=(0, 0, 0.88, 1))
+    out = run_dir / "fpstate-alloc-memory.png"
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out
+
+
+def plot_latency(run_dir: pathlib.Path) -> pathlib.Path | None:
+    df = results.last_repetition(results.load(run_dir, suites=["fpstate-alloc"]))
+    life = df[(df.benchmark == "lifecycle") & (df.status == "ok") & df.metric.isin([m for m, _ in EVENTS])]
+    if life.empty:
+        return None
+    allocators = list(dict.fromkeys(life.allocator.dropna()))
+    policies = sorted(set(life.policy.dropna()))
+    cols = 2
+    nrows = (len(allocators) + cols - 1) // cols
+    fig, axes = plt.subplots(nrows, cols, figsize=(13, 3.8 * nrows), squeeze=False)
+    for ax in axes.flat[len(allocators):]:
+        ax.set_visible(False)
+    width = 0.8 / max(1, len(policies))
+    for ax, allocator in zip(axes.flat, allocators):
+        sub = life[life.allocator == allocator]
+        for i, policy in enumerate(policies):
+            color, marker, _ = _style(policy)
+            for j, (metric, _) in enumerate(EVENTS):
+                r = sub[(sub.policy == policy) & (sub.metric == metric)]
+                if r.empty:
+                    continue
+                r = r.iloc[0]
+                x = j + (i - (len(policies) - 1) / 2) * width
+                ax.errorbar([x], [r.value], yerr=[[r.value - r.p25], [r.p75 - r.value]], color=color,
+                            marker=marker, capsize=3, linestyle="none", label=policy)
+                ax.plot([x, x], [r.p5, r.p95], color=color, linewidth=0.8, alpha=0.5)
+        ax.set_xticks(range(len(EVENTS)), [e for _, e in EVENTS], fontsize=8)
+        ax.set_ylim(bottom=0)
+        ax.set_title(f"allocator {allocator} ({', '.join(sorted(set(sub.source.astype(str))))})", fontsize=10)
+        ax.set_ylabel("TSC ticks per event")
+        ax.grid(alpha=0.3, axis="y")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    unique = dict(zip(labels, handles))
+    fig.legend(unique.values(), unique.keys(), loc="upper center", bbox_to_anchor=(0.5, 0.955), ncol=len(unique),
+               fontsize="small", title="median with p25-p75 bar; thin line p5-p95")
+    fig.suptitle("fpstate buffer lifecycle latency per event (mmap = vzalloc stand-in: proxy)")
+    fig.tight_layout(rect=(0, 0, 1, 0.88))
+    out = run_dir / "fpstate-alloc-latency.png"
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out
