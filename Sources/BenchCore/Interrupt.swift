@@ -21,7 +21,7 @@ public enum Interrupt {
     private static let plan = Atomic<Int>(0)
 
     /// Seconds between the first signal and the watchdog's exit.
-    public static let grace = 0.8
+    public static let grace = 0.5
 
     public static var requested: Bool { flag.load(ordering: .relaxed) }
 
