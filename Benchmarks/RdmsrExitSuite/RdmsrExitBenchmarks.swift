@@ -29,6 +29,21 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
         self.measuredExitCosts = measuredExitCosts
     }
 
+    /// Which exit costs the run used and why: measured through /dev/kvm,
+    /// given by the user, or the model constants (and what /dev/kvm is here).
+    static func costOrigin(_ costs: ExitCostTable, platform: KVMPlatform) -> String {
+        let by = Dictionary(grouping: ExitCostItem.all, by: { costs.entry($0)?.source ?? .model })
+        func names(_ s: FigureSource) -> String { (by[s] ?? []).map(\.description).joined(separator: ", ") }
+        var parts: [String] = []
+        if by[.measured] != nil { parts.append("measured through /dev/kvm: \(names(.measured))") }
+        if by[.input] != nil { parts.append("given: \(names(.input))") }
+        if by[.model] != nil { parts.append("model constants: \(names(.model))") }
+        let why = by[.measured] == nil
+            ? "; /dev/kvm here: \(platform.description) (exits are measured into the table only on kvm_intel/kvm_amd on bare metal)"
+            : ""
+        return "exit costs (cost-table rows): " + parts.joined(separator: "; ") + why
+    }
+
     /// Measured on the reference machine kind (release build); see `--dry-run`.
     public var estimatedSeconds: DurationEstimate? { DurationEstimate(quick: 2, full: 5) }
     public let name = "rdmsr-exit"
@@ -85,6 +100,7 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
         // --- untimed: the cost table, the plans, the formula
         try ctx.progress.step("models")
         out.rows += cfg.costs.rows(suite: name)
+        out.highlights.append(Self.costOrigin(cfg.costs, platform: KVMPlatform.detect(host: ctx.host)))
         let injected = try Self.planRows(cfg, base: base, reasons: reasons, timed: timed, seed: ctx.seed, out: &out)
         Self.analyticBreakEven(cfg, out: &out)
         Self.injectedFleet(cfg, injected: injected, sequence: (reasons.count, ctx.seed), out: &out)

@@ -138,3 +138,21 @@ import Testing
         #expect(user.roundTrip == 700 && user.entry(.roundTrip)?.source == .input)
     }
 }
+
+@Suite struct ExitCostOriginTests {
+    @Test func measuredCostsAreNamedAsMeasured() {
+        let measured = ExitCostTable(measured: [.roundTrip: MeasuredExitCost(cycles: 1200, origin: "kvm")])
+        let hw = KVMPlatform(modules: ["kvm_intel"], underHypervisor: false)
+        let line = RdmsrExitBenchmarks.costOrigin(measured, platform: hw)
+        #expect(line.contains("measured through /dev/kvm: round-trip"))
+        #expect(!line.contains("/dev/kvm here"))
+        #expect(measured.entry(.roundTrip)?.source == .measured && measured.entry(.roundTrip)?.cycles == 1200)
+    }
+
+    @Test func aSoftwarePlatformKeepsTheModelAndSaysWhy() {
+        let pvm = KVMPlatform(modules: ["kvm_pvm"], underHypervisor: true)
+        let line = RdmsrExitBenchmarks.costOrigin(ExitCostTable(), platform: pvm)
+        #expect(line.contains("model constants: round-trip"))
+        #expect(line.contains("kvm_pvm: software virtualisation"))
+    }
+}
