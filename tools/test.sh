@@ -8,3 +8,4 @@ cd "$(dirname "$0")/.."
 tools/install-deps.sh
 swift build --build-tests
 swift test --skip-build "$@"
+tools/hostile.sh .build/debug/benchmark

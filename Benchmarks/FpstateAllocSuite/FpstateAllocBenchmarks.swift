@@ -30,6 +30,15 @@ public struct FpstateAllocBenchmarks: BenchmarkSuite {
     ]
     public var parameters: [SuiteParameter] { FpstateAllocConfig.parameters }
 
+    /// Peak memory: both fleets' expanded buffers, about 3x for allocator
+    /// bookkeeping and the per-event records (measured: 4096 + 4096 vCPUs
+    /// of 11 KiB buffers peak at ~190 MB resident).
+    public func configure(_ ctx: SuiteContext) throws {
+        let cfg = try FpstateAllocConfig(ctx)
+        try MemoryBudget.check(3 * ((cfg.vcpus.max() ?? 1) + cfg.latencyVCPUs) * cfg.sizes.expandedBufferBytes,
+                               for: "vcpus=\(cfg.vcpus.max() ?? 1) and latency-vcpus=\(cfg.latencyVCPUs) of \(cfg.sizes.expandedBufferBytes)-byte buffers")
+    }
+
     public func run(_ ctx: SuiteContext) throws -> SuiteResult {
         let cfg = try FpstateAllocConfig(ctx)
         let allocators = try makeAllocators(cfg)

@@ -31,7 +31,7 @@ struct FpstateAllocConfig {
     var sizesDepend: HostDependency { kernel.depends(hostCPU: cpu.origin == .live) }
 
     static let parameters = [
-        SuiteParameter("cpu-model", default: "spr", help: "CPU whose XSAVE layout sizes the buffers: \(CPUCatalog.ids.joined(separator: ", ")), or host"),
+        SuiteParameter("cpu-model", default: "spr", help: "CPU whose XSAVE layout sizes the buffers: the first of a list of \(CPUModelSelection.allValues.joined(separator: ", ")) (all = the first recorded CPU; host, none = this host)"),
         SuiteParameter("vcpus", default: "1,4,16,64,256,1024", help: "fleet sizes of the memory sweep (1...4096, comma-separated)"),
         SuiteParameter("adoption", default: "0,10,50,100", help: "percent of vCPUs that use AMX (comma-separated, each <= cpuid-amx)"),
         SuiteParameter("cpuid-amx", default: "100", help: "percent of vCPUs whose guest CPUID has AMX (expand-at-cpuid grows these)"),

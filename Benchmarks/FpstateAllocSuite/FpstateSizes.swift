@@ -76,10 +76,6 @@ public struct FpstateSizes: Sendable, Equatable {
 
     /// Resolves the `cpu-model` parameter: one catalog id, or "host" for the live CPU.
     public static func resolveModel(_ spec: String, host: CPUDescription) throws -> CPUDescription {
-        let id = spec.trimmingCharacters(in: .whitespaces).lowercased()
-        if id == "host" { return host }
-        if let cpu = CPUCatalog.lookup(id) { return cpu.description }
-        throw BenchError.badInput(
-            "cpu-model=\(spec): expected one of \(CPUCatalog.ids.joined(separator: ", ")), host")
+        try CPUModelSelection(spec).first(host: host)
     }
 }

@@ -28,11 +28,18 @@ public struct HarnessBenchmarks: BenchmarkSuite {
         SuiteParameter("chain-base", default: "1000", help: "L, the shortest chain, in adds (multiple of 100)"),
     ]
 
+    public func configure(_ ctx: SuiteContext) throws { _ = try Self.chainBase(ctx) }
+
+    static func chainBase(_ ctx: SuiteContext) throws -> Int {
+        let base = try ctx.intParameter("chain-base", range: 100...1_000_000)
+        guard base % 100 == 0 else { throw BenchError.badInput("chain-base=\(base): must be a multiple of 100") }
+        return base
+    }
+
     public func run(_ ctx: SuiteContext) throws -> SuiteResult {
         let k = ctx.kernel
         let samples = ctx.quick ? 2_000 : 20_000
-        let base = try ctx.intParameter("chain-base", range: 100...1_000_000)
-        guard base % 100 == 0 else { throw BenchError.badInput("chain-base=\(base): must be a multiple of 100") }
+        let base = try Self.chainBase(ctx)
         ctx.progress.plan(total: 2 + Self.rounds)
         var rows: [ResultRow] = []
         let s = name

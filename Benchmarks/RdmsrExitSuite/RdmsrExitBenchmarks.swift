@@ -48,6 +48,8 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
     ]
     public let parameters = RdmsrExitConfig.parameters
 
+    public func configure(_ ctx: SuiteContext) throws { try RdmsrExitConfig(ctx).checkWork(quick: ctx.quick) }
+
     /// Relative part of the loop-fidelity tolerance.  The check exists to
     /// catch injected work the loop loses or duplicates: a skipped or doubled
     /// access is a 100 % error for the one access per exit the check times.

@@ -110,6 +110,22 @@ public struct RdmsrExitConfig: Sendable {
         modelSource = Self.modelInputs.contains(where: ctx.isUserSet) ? .input : .model
     }
 
+    /// Exit windows of one configuration (K exits per window, samples + 1
+    /// windows) a run may plan: the exit sequence is held in memory.
+    public static let maxWindowExits = 2_000_000
+    /// The same for `--quick` (the defaults plan about 10,000).
+    public static let maxQuickWindowExits = 32_768
+
+    /// Refuses sizes whose exit sequence would not fit, or that would make a
+    /// `--quick` run take minutes.
+    public func checkWork(quick: Bool) throws {
+        let planned = exits * (samples + 1)
+        let limit = quick ? Self.maxQuickWindowExits : Self.maxWindowExits
+        guard planned <= limit else {
+            throw BenchError.badInput("exits=\(exits) x (samples=\(samples) + 1) = \(planned) exits per configuration; at most \(limit)\(quick ? " with --quick (drop --quick or lower exits/samples)" : "")")
+        }
+    }
+
     /// Parameters whose user value makes the untimed figures `input`.
     public static let modelInputs = ["rdmsr-cost", "exit-round-trip", "break-even-round-trips", "guest-quantum",
                                      "cost-table", "exit-mix", "xfd-write-interval", "amx-switch-period",

@@ -67,8 +67,8 @@ public struct FleetMix: Sendable, Equatable {
         for part in spec.split(separator: ",") {
             let kv = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard kv.count == 2, let kind = GuestKind.allCases.first(where: { $0.fleetKey == kv[0] }),
-                  let v = Double(kv[1]), v.isFinite, v >= 0 else {
-                throw BenchError.badInput("fleet=\(spec): expected legacy=W,linux=W,some-amx=W,amx=W with non-negative weights")
+                  let v = Double(kv[1]), v.isFinite, v >= 0, v <= 1e9 else {
+                throw BenchError.badInput("fleet=\(spec): expected legacy=W,linux=W,some-amx=W,amx=W with weights in 0...1e9")
             }
             w[kind] = v
         }

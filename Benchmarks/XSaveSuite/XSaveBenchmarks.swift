@@ -34,6 +34,8 @@ public struct XSaveBenchmarks: BenchmarkSuite {
                        help: "Linux version whose sizing rules the linux-buffer rows assume (e.g. 5.17, 6.15; `running` = uname -r)"),
     ]
 
+    public func configure(_ ctx: SuiteContext) throws { _ = try CPUCatalog.select(ctx.parameter("cpu-model")) }
+
     public func run(_ ctx: SuiteContext) throws -> SuiteResult {
         let recorded = try CPUCatalog.select(ctx.parameter("cpu-model"))
         let kernel = try LinuxKernelChoice.parse(ctx.parameter("kernel"))

@@ -2,7 +2,9 @@ import Foundation
 
 /// Writes a whole file or nothing: the data goes to a temporary file in the
 /// same folder, is flushed, and is renamed over the destination, so a
-/// reader (or an interrupted run) never sees a half-written file.
+/// reader (or an interrupted run) never sees a half-written file.  A full
+/// disk (ENOSPC) or a file-size limit (EFBIG; SIGXFSZ is ignored) is an
+/// `.output` error and the temporary file is removed.
 public enum AtomicFile {
     public static func write(_ data: Data, to url: URL) throws {
         let dir = url.deletingLastPathComponent()
@@ -11,16 +13,9 @@ public enum AtomicFile {
         guard fd >= 0 else {
             throw BenchError.output("cannot write \(url.path): \(String(cString: strerror(errno)))")
         }
-        let ok = data.withUnsafeBytes { raw -> Bool in
-            var off = 0
-            while off < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + off, raw.count - off)
-                if n <= 0 { return false }
-                off += n
-            }
-            return fsync(fd) == 0
-        }
-        let err = errno
+        let writeErr = data.withUnsafeBytes { StandardStreams.writeAll($0, to: fd) }
+        let ok = writeErr == 0 && fsync(fd) == 0
+        let err = writeErr != 0 ? writeErr : errno
         close(fd)
         guard ok, rename(tmp.path, url.path) == 0 else {
             unlink(tmp.path)
@@ -30,17 +25,5 @@ public enum AtomicFile {
 
     public static func write(_ text: String, to url: URL) throws {
         try write(Data(text.utf8), to: url)
-    }
-
-    /// Creates `dir` (and parents) and proves it writable, or throws `.output`.
-    public static func prepareDirectory(_ dir: URL) throws {
-        do {
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        } catch {
-            throw BenchError.output("cannot create output folder \(dir.path): \(error.localizedDescription)")
-        }
-        guard access(dir.path, W_OK) == 0 else {
-            throw BenchError.output("output folder \(dir.path) is not writable")
-        }
     }
 }

@@ -25,9 +25,9 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
         switch self {
         case .ok: return "success (compare: no regression)"
         case .usage: return "bad input: unknown suite or option, malformed value, unreadable file"
-        case .regression: return "compare: a row regressed"
+        case .regression: return "compare: a gated row regressed or is missing"
         case .inconclusive: return "compare --fail-on-inconclusive: a row was inconclusive"
-        case .baseline: return "compare: baseline missing, corrupt or incompatible"
+        case .baseline: return "compare: a result folder missing, corrupt or incompatible"
         case .unsupportedHost: return "host cannot run the suites (not x86-64 Linux, no usable TSC)"
         case .output: return "output folder cannot be created or written"
         case .checkFailed: return "run: a self-check failed (rows with status=failed); results were written"

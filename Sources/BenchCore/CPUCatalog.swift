@@ -153,18 +153,8 @@ public enum CPUCatalog {
 
     public static func lookup(_ id: String) -> RecordedCPU? { all.first { $0.id == id.lowercased() } }
 
-    /// Parses a `--cpu-model` value: "all", or a comma-separated list of ids.
+    /// The recorded CPUs a `--cpu-model` value lists (see `CPUModelSelection`).
     public static func select(_ spec: String) throws -> [RecordedCPU] {
-        let spec = spec.trimmingCharacters(in: .whitespaces).lowercased()
-        if spec == "all" { return all }
-        if spec == "none" || spec.isEmpty { return [] }
-        return try spec.split(separator: ",").map { part in
-            let id = part.trimmingCharacters(in: .whitespaces)
-            guard let cpu = lookup(id) else {
-                throw BenchError.badInput(
-                    "unknown CPU model '\(id)' (known: \(ids.joined(separator: ", ")), all)")
-            }
-            return cpu
-        }
+        try CPUModelSelection(spec).recorded
     }
 }

@@ -18,7 +18,7 @@ public enum ConsoleReport {
                 out += "  ... \(rows.count - maxRows) more rows in \(report.suite).csv\n"
             }
         }
-        FileHandle.standardOutput.write(Data(out.utf8))
+        StandardStreams.out(out)
     }
 
     /// One "CHECK FAILED" line per failed self-check, every repetition.

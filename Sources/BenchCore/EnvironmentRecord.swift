@@ -148,28 +148,12 @@ public struct EnvironmentRecord: Codable, Sendable {
             .joined(separator: "|")
     }
 
-    /// The git commit of the working directory, when it is a checkout, with
-    /// "-dirty" when tracked files outside Results/ differ from it (reports
-    /// are not source).
+    /// The commit of the source checkout this executable was built from
+    /// (12 hex digits), or nil when it was not built inside a git checkout.
+    /// See `SourceCheckout`: read from the files under `.git`, without
+    /// running git and never from the current directory.
     public static func gitCommit() -> String? {
-        guard let head = git(["rev-parse", "--short=12", "HEAD"]), !head.text.isEmpty else { return nil }
-        let clean = git(["diff", "--quiet", "HEAD", "--", ":(top)", ":(top,exclude)Results"])?.status == 0
-        return head.text + (clean ? "" : "-dirty")
-    }
-
-    /// Runs git in the working directory; nil when git is missing or fails to start.
-    private static func git(_ args: [String]) -> (status: Int32, text: String)? {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["git"] + args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return nil }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return (p.terminationStatus, p.terminationStatus == 0 || args.first == "diff" ? text : "")
+        SourceCheckout.ofExecutable()?.headCommit().map { String($0.prefix(12)) }
     }
 
     public static var buildConfiguration: String {

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Progress on stderr: suite, current benchmark, done/total, ETA.
 /// On a terminal one line is redrawn at most every 0.25 s; otherwise a line
@@ -31,7 +30,7 @@ public final class Progress: @unchecked Sendable {
     /// Marks the start of the next step, and ends the run here if SIGINT or
     /// SIGTERM arrived: suites call this between benchmarks.
     public func step(_ label: String) throws {
-        if Interrupt.requested { throw BenchError.interrupted }
+        try Interrupt.check()
         done += 1
         stepLabels.append(label)
         guard !quiet else { return }
@@ -47,9 +46,9 @@ public final class Progress: @unchecked Sendable {
             line += String(format: "  ETA %.0fs", eta)
         }
         if isTTY {
-            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8)); drawn = true
+            StandardStreams.err("\r\u{1B}[K" + line); drawn = true
         } else {
-            FileHandle.standardError.write(Data((line + "\n").utf8))
+            StandardStreams.err(line + "\n")
         }
     }
 
@@ -57,38 +56,12 @@ public final class Progress: @unchecked Sendable {
     public func note(_ message: String) {
         guard !quiet else { return }
         clear()
-        FileHandle.standardError.write(Data((message + "\n").utf8))
+        StandardStreams.err(message + "\n")
     }
 
     /// Removes the redrawn progress line.
     public func clear() {
-        if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)); drawn = false }
+        if drawn { StandardStreams.err("\r\u{1B}[K"); drawn = false }
     }
 }
 
-/// SIGINT/SIGTERM: the first one asks the run to stop at the next step
-/// (finished suites are kept); a second one ends the process at once.
-public enum Interrupt {
-    private static let flag = Atomic<Bool>(false)
-
-    public static var requested: Bool { flag.load(ordering: .relaxed) }
-
-    /// For tests: simulate or clear a request.
-    public static func set(_ value: Bool) { flag.store(value, ordering: .relaxed) }
-
-    public static func install() {
-        let handler: @convention(c) (Int32) -> Void = { sig in
-            if Interrupt.flag.exchange(true, ordering: .relaxed) { _exit(128 + sig) }
-        }
-        signal(SIGINT, handler)
-        signal(SIGTERM, handler)
-        // A blocked mask is inherited across exec: a process started from a
-        // thread that blocks them (a Dispatch worker, a test runner) would
-        // keep SIGINT and SIGTERM pending and never stop.
-        var wanted = sigset_t()
-        sigemptyset(&wanted)
-        sigaddset(&wanted, SIGINT)
-        sigaddset(&wanted, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &wanted, nil)
-    }
-}

@@ -15,6 +15,8 @@ public struct RunOptions: Sendable {
     public var seed: UInt64 = 1
     public var keepSamples = false
     public var quiet = false
+    /// Replace an existing run folder of the same id whole (see `RunFolder`).
+    public var replace = false
     /// Suite parameters by name; each must be declared by a selected suite.
     public var parameters: [String: String] = [:]
     public var commandLine: [String] = CommandLine.arguments
@@ -30,6 +32,8 @@ public struct RunOutcome: Sendable {
     public var environment: EnvironmentRecord
     /// "CHECK FAILED" lines of every failed self-check; non-empty means exit 7.
     public var failedChecks: [String]
+    /// Warnings and notes said after the run (already printed on stderr).
+    public var notes: [String] = []
 }
 
 /// Runs suites: pins, calibrates, repeats, hands rows to reporters, and
@@ -64,19 +68,34 @@ public final class Runner {
         }
     }
 
+    /// Every check that needs no measurement, for every selected suite,
+    /// before any file exists or anything is timed.
+    public static func configure(_ suites: [BenchmarkSuite], options: RunOptions, host: CPUDescription) throws {
+        try Runner.validate(parameters: options.parameters, for: suites)
+        guard options.repetitions >= 1 else { throw BenchError.badInput("--repetitions must be at least 1") }
+        if let runId = options.runId { try RunFolder.validate(runId: runId) }
+        for suite in suites {
+            try Interrupt.check()
+            let ctx = SuiteContext.validation(host: host, quick: options.quick, seed: options.seed,
+                                              parameters: suite.parameters(in: options.parameters),
+                                              declared: suite.parameters)
+            try suite.configure(ctx)
+        }
+    }
+
     public func run(_ selected: [BenchmarkSuite]) throws -> RunOutcome {
         let plan = options.filter?.plan(selected)
         let suites = plan?.map(\.suite) ?? selected
         try Runner.checkHost()
-        try Runner.validate(parameters: options.parameters, for: selected)
-        guard options.repetitions >= 1 else { throw BenchError.badInput("--repetitions must be at least 1") }
+        let host = CPUDescription.host()
+        try Runner.configure(selected, options: options, host: host)
 
         if let cpu = options.cpu { try Affinity.pin(to: cpu) }  // a bad --cpu fails before any file exists
+        try Interrupt.check()
 
         let runId = options.runId ?? Runner.newRunId()
-        let dir = options.outputRoot.appendingPathComponent(runId)
-        let existed = FileManager.default.fileExists(atPath: dir.path)
-        try AtomicFile.prepareDirectory(dir)
+        let folder = try RunFolder.claim(root: options.outputRoot, runId: runId, replace: options.replace)
+        let dir = folder.work
 
         var files: [String] = []
         var finished: [String] = []
@@ -85,9 +104,9 @@ public final class Runner {
         var notes: [String] = []
         let env: EnvironmentRecord
         do {
+            setFallback(folder, finished: [], current: nil)
             let cpu = options.cpu ?? Affinity.currentCPU()
             try Affinity.pin(to: cpu)
-            let host = CPUDescription.host()
             let kernel = TimingKernel(features: host.features)
             if !host.features.invariantTSC {
                 notes.append("warning: no invariant TSC (CPUID.80000007H:EDX[8]); ticks may not be constant-rate")
@@ -96,18 +115,22 @@ public final class Runner {
                 notes.append("warning: debug build: timings include unoptimised code; use `swift run -c release benchmark`")
             }
             let facts = EnvironmentRecord.hostFacts()
+            try Interrupt.check()
             if facts.governor.hasPrefix("unknown") {
                 notes.append("note: frequency scaling state unknown (no cpufreq); core-cycle figures are estimates")
             }
             let tsc = TSCFrequency.determine(cpu: host, calibrationSeconds: options.quick ? 0.05 : 0.2)
             let empty = Summary(kernel.emptyRegion(samples: 2000)).median
+            try Interrupt.check()
             let ticksPerCycle = Runner.ticksPerCoreCycle(kernel)
+            let commit = EnvironmentRecord.gitCommit()
+            try Interrupt.check()
             let speed = SpeedCalibration(kernel: kernel)
             var speedStates: [(suite: String, start: Double?, end: Double?)] = []
 
             var record = EnvironmentRecord(
                 schemaVersion: ReportSchema.version, runId: runId, toolVersion: ToolVersion.current,
-                gitCommit: EnvironmentRecord.gitCommit(),
+                gitCommit: commit,
                 date: ISO8601DateFormatter().string(from: Date()), commandLine: options.commandLine,
                 kernel: facts.kernel, hostname: facts.hostname, cpuVendor: host.vendor,
                 cpuFamily: host.family, cpuModel: host.model, cpuStepping: host.stepping,
@@ -135,7 +158,8 @@ public final class Runner {
             try record.write(to: dir)
 
             for suite in suites {
-                let params = options.parameters.filter { k, _ in suite.parameters.contains { $0.name == k } }
+                setFallback(folder, finished: finished, current: suite.name)
+                let params = suite.parameters(in: options.parameters)
                 var rows: [ResultRow] = []
                 var highlights: [String] = []
                 for rep in 1...options.repetitions {
@@ -185,19 +209,40 @@ public final class Runner {
             }
             env = record
         } catch {
+            if case BenchError.interrupted = error { Interrupt.disarm() }
             progress.clear()
-            if finished.isEmpty && !existed { try? FileManager.default.removeItem(at: dir) }
+            if finished.isEmpty || folder.replacing { folder.discard() } else { try? folder.commit() }
             if case BenchError.interrupted = error {
-                let kept = finished.isEmpty
-                    ? "no suite had finished; nothing was kept"
-                    : "kept \(finished.joined(separator: ", ")) in \(dir.path); the unfinished suite was discarded"
-                FileHandle.standardError.write(Data("interrupted: \(kept)\n".utf8))
+                Interrupt.report(Runner.interruptedLine(folder, finished: finished))
             }
             throw error
         }
+        try folder.commit()
+        if let warning = RunFolder.linkLatest(root: options.outputRoot, runId: runId) { notes.append(warning) }
         notes.forEach(progress.note)
-        Runner.linkLatest(root: options.outputRoot, runId: runId)
-        return RunOutcome(directory: dir, files: files, environment: env, failedChecks: failedChecks)
+        return RunOutcome(directory: folder.final, files: files, environment: env, failedChecks: failedChecks, notes: notes)
+    }
+
+    /// What an interrupt leaves, in one line.
+    static func interruptedLine(_ folder: RunFolder, finished: [String]) -> String {
+        if folder.replacing { return "interrupted: \(folder.final.path) left as it was; nothing of this run was kept" }
+        if finished.isEmpty { return "interrupted: no suite had finished; nothing was kept" }
+        return "interrupted: kept \(finished.joined(separator: ", ")) in \(folder.final.path); the unfinished suite was discarded"
+    }
+
+    /// Tells the interrupt watchdog what to remove and say if it has to end
+    /// the process while `current` runs (nil: before the first suite).
+    func setFallback(_ folder: RunFolder, finished: [String], current: String?) {
+        let pid = getpid()
+        var names = [EnvironmentRecord.fileName]
+        if let current { names += ["\(current).csv", "\(current).json", "\(current).samples.csv"] }
+        var remove = names.map { folder.work.appendingPathComponent(".\($0).tmp-\(pid)").path }
+        if finished.isEmpty && !folder.replacing {
+            remove.append(folder.work.appendingPathComponent(EnvironmentRecord.fileName).path)
+        }
+        if !folder.replacing { remove.append(folder.work.appendingPathComponent(RunFolder.ownerFile).path) }
+        Interrupt.setFallback(Runner.interruptedLine(folder, finished: finished), removing: remove,
+                              folder: finished.isEmpty && !folder.replacing ? folder.work.path : nil)
     }
 
     /// The integrity record of a report as it is on disk.
@@ -226,17 +271,20 @@ public final class Runner {
         f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
         return f.string(from: Date()) + "-" + String(UInt16.random(in: 0...UInt16.max), radix: 16)
     }
+}
 
-    /// Points `<root>/latest` at the run folder, replacing the link atomically.
-    public static func linkLatest(root: URL, runId: String) {
-        let link = root.appendingPathComponent("latest")
-        let tmp = root.appendingPathComponent(".latest.tmp-\(getpid())")
-        unlink(tmp.path)
-        guard symlink(runId, tmp.path) == 0 else { return }
-        if rename(tmp.path, link.path) != 0 { unlink(tmp.path) }
+extension BenchmarkSuite {
+    /// The user's parameters this suite declares.
+    func parameters(in all: [String: String]) -> [String: String] {
+        all.filter { k, _ in parameters.contains { $0.name == k } }
     }
 }
 
 public enum ToolVersion {
     public static let current = "0.1.0"
+    /// `--version`: the version and the commit of the checkout the
+    /// executable was built in (see `SourceCheckout`).
+    public static var description: String {
+        current + (EnvironmentRecord.gitCommit().map { " (commit \($0))" } ?? "")
+    }
 }

@@ -44,6 +44,19 @@ public protocol BenchmarkSuite: Sendable {
     /// Runs once per repetition.  Calls `context.progress.step` between
     /// benchmarks (which throws `BenchError.interrupted` after SIGINT).
     func run(_ context: SuiteContext) throws -> SuiteResult
+    /// Parses and checks the suite's parameters (ranges, lists, limits that
+    /// keep `--quick` quick, memory the run would need) and throws
+    /// `BenchError.badInput` with one line when they are wrong.  The runner
+    /// calls it for every selected suite before any suite runs, with a
+    /// context whose `validating` is true: nothing is timed, no TSC
+    /// frequency is known yet (`tsc` is a placeholder), nothing is allocated
+    /// beyond the parse.  `run` parses again and may rely on it passing.
+    func configure(_ context: SuiteContext) throws
+}
+
+extension BenchmarkSuite {
+    /// Suites without parameters to check before the run.
+    public func configure(_ context: SuiteContext) throws {}
 }
 
 /// Everything a suite needs from the run: the host, the timer, the options.
@@ -61,6 +74,8 @@ public final class SuiteContext: @unchecked Sendable {
     /// 1-based repetition index.
     public let repetition: Int
     public let progress: Progress
+    /// True for the context `configure` gets: nothing is measured with it.
+    public let validating: Bool
     /// Benchmarks `--filter` selects (`isSelected(benchmark:)`); nil = all.
     public internal(set) var selectedBenchmarks: Set<String>? = nil
     private let values: [String: String]
@@ -69,11 +84,23 @@ public final class SuiteContext: @unchecked Sendable {
     public init(host: CPUDescription, tsc: TSCFrequency, kernel: TimingKernel,
                 ticksPerCoreCycle: Double?, emptyRegionTicks: Double, quick: Bool, seed: UInt64,
                 repetition: Int, progress: Progress, parameters: [String: String],
-                declared: [SuiteParameter]) {
+                declared: [SuiteParameter], validating: Bool = false) {
         self.host = host; self.tsc = tsc; self.kernel = kernel
         self.ticksPerCoreCycle = ticksPerCoreCycle; self.emptyRegionTicks = emptyRegionTicks
         self.quick = quick; self.seed = seed; self.repetition = repetition
         self.progress = progress; self.values = parameters; self.declared = declared
+        self.validating = validating
+    }
+
+    /// The context of `BenchmarkSuite.configure`: the host's CPU description
+    /// and the user's parameters; timing fields are placeholders.
+    public static func validation(host: CPUDescription, quick: Bool, seed: UInt64,
+                                  parameters: [String: String], declared: [SuiteParameter]) -> SuiteContext {
+        SuiteContext(host: host, tsc: TSCFrequency(hz: 1e9, method: .calibrated, calibratedHz: 1e9),
+                     kernel: TimingKernel(features: host.features), ticksPerCoreCycle: nil,
+                     emptyRegionTicks: 0, quick: quick, seed: seed, repetition: 1,
+                     progress: Progress(quiet: true), parameters: parameters, declared: declared,
+                     validating: true)
     }
 
     /// A parameter's value: the user's, else the declared default.

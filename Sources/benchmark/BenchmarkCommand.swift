@@ -9,35 +9,65 @@ struct Benchmark: ParsableCommand {
         abstract: "Cycle-level measurements for KVM's handling of AMX state (XFD, XSAVE, fpstate).",
         discussion: """
         Suites: \(SuiteRegistry.names.joined(separator: ", ")).  Reports go to Results/<run-id>/ \
-        (one CSV per suite plus environment.json); Results/latest points at the newest run.
+        (one CSV per suite plus environment.json); Results/latest points at the newest run.  A run \
+        id is never reused: an existing one is refused unless --replace, which replaces it whole.
 
         Exit codes:
         \(ExitStatus.allCases.map { "  \($0.rawValue)  \($0.meaning)" }.joined(separator: "\n"))
+
+        Output: a closed or full stdout/stderr never stops a run.  For run/all the results are \
+        the files, so the exit code stays what the run decided (a note on stderr says stdout was \
+        lost); for list/env a lost stdout is exit 6, except a reader that left (EPIPE, `| head`).
         """,
+        version: ToolVersion.description,
         subcommands: [ListCommand.self, EnvCommand.self, RunCommand.self, AllCommand.self, CompareCommand.self, SummaryCommand.self])
 
     /// Parses and runs; every failure is one line on stderr and a documented exit status.
     static func main() {
+        // First: a signal or a closed stream in the first milliseconds is handled too.
+        StandardStreams.ignoreFatalSignals()
+        Interrupt.install()
         do {
             var command = try parseAsRoot()
             try command.run()
+        } catch BenchError.interrupted {
+            Interrupt.report("interrupted: nothing was written")
+            Foundation.exit(ExitStatus.interrupted.rawValue)
         } catch let error as BenchError {
             fail(error.description, error.status)
         } catch {
             let code = exitCode(for: error)
             if code == .success {
                 // --help, --version: ArgumentParser's text on stdout.
-                print(fullMessage(for: error))
+                StandardStreams.out(fullMessage(for: error) + "\n")
                 Foundation.exit(0)
             }
-            let line = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            let line = oneLine(message(for: error)) ?? "\(error)"
             fail(line + " (see `benchmark --help`)", .usage)
         }
     }
 
+    /// ArgumentParser's first line, with a "one of the following:" list that
+    /// follows it folded in, so every error stays one line.
+    static func oneLine(_ message: String) -> String? {
+        let lines = message.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let first = lines.first else { return nil }
+        guard first.hasSuffix(":") else { return first }
+        let items = lines.dropFirst().prefix { $0.hasPrefix("- ") }.map { $0.dropFirst(2) }
+        return first + " " + items.joined(separator: ", ")
+    }
+
     static func fail(_ message: String, _ status: ExitStatus) -> Never {
-        FileHandle.standardError.write(Data("benchmark: error: \(message)\n".utf8))
+        StandardStreams.err("benchmark: error: \(message)\n")
         Foundation.exit(status.rawValue)
+    }
+
+    /// For commands whose stdout is the product: exit 6 when it was lost
+    /// (EPIPE excepted: the reader stopped on purpose).
+    static func requireStdout() {
+        if let e = StandardStreams.stdoutFailure, e != EPIPE {
+            fail("cannot write to stdout (\(StandardStreams.name(e)))", .output)
+        }
     }
 }
 
@@ -47,7 +77,7 @@ struct ListCommand: ParsableCommand {
     @Flag(help: "One JSON object on stdout.") var json = false
 
     func run() throws {
-        if json { print(jsonText(ListJSON.object(SuiteRegistry.all))); return }
+        if json { StandardStreams.out(jsonText(ListJSON.object(SuiteRegistry.all)) + "\n"); Benchmark.requireStdout(); return }
         var out = ""
         for s in SuiteRegistry.all {
             out += "\(s.name): \(s.summary)\n"
@@ -55,7 +85,8 @@ struct ListCommand: ParsableCommand {
             for p in s.parameters { out += "  --set \(p.name)=VALUE  (default \(p.defaultValue)): \(p.help)\n" }
         }
         out += "\nRecorded CPUs (--cpu-model): " + CPUCatalog.all.map { "\($0.id) (\($0.name))" }.joined(separator: ", ") + ", all\n"
-        print(out, terminator: "")
+        StandardStreams.out(out)
+        Benchmark.requireStdout()
     }
 }
 
@@ -69,7 +100,7 @@ struct EnvCommand: ParsableCommand {
         let cpu = CPUDescription.host()
         let facts = EnvironmentRecord.hostFacts()
         let tsc = TSCFrequency.determine(cpu: cpu, calibrationSeconds: 0.1)
-        if json { print(jsonText(EnvJSON.object(cpu: cpu, tsc: tsc))); return }
+        if json { StandardStreams.out(jsonText(EnvJSON.object(cpu: cpu, tsc: tsc)) + "\n"); Benchmark.requireStdout(); return }
         var out = """
         cpu:        \(cpu.vendor) family \(cpu.family) model \(cpu.model) stepping \(cpu.stepping)
         brand:      \(cpu.brand)
@@ -94,7 +125,8 @@ struct EnvCommand: ParsableCommand {
                 out += "  \(c.index) \(c.name) \(c.size)@\(c.standardOffset) \(flags)\n"
             }
         }
-        print(out, terminator: "")
+        StandardStreams.out(out)
+        Benchmark.requireStdout()
     }
 }
 
@@ -116,10 +148,16 @@ struct RunOptionGroup: ParsableArguments {
     var samples = false
     @Flag(help: "No progress on stderr.")
     var quiet = false
+    @Flag(help: "Replace an existing run folder of the same --run-id whole (written aside, swapped in when complete).")
+    var replace = false
     @Option(help: "Extra report formats, comma-separated (csv is always written).")
-    var format = "csv"
-    @Option(help: "Recorded CPUs for suites that model them: ids, comma-separated, or `all` (see `benchmark list`).")
-    var cpuModel: String?
+    var format = CommaSeparated<ReportFormat>([.csv])
+    @Option(help: ArgumentHelp("""
+        Recorded CPUs for suites that model them, comma-separated, or `all`/`none`. \
+        xsave tabulates every one listed (the host always); fpstate-alloc models the first \
+        (all = the first recorded CPU, host/none = this host).
+        """, valueName: "cpu-model"))
+    var cpuModel: CommaSeparated<CPUModelName>?
     @Option(name: .customLong("set"), help: "Suite parameter NAME=VALUE (repeatable; see `benchmark list`).")
     var settings: [String] = []
     @Option(help: "Regular expression over suite/benchmark/params/metric: runs only the benchmarks it names, keeps only matching rows.")
@@ -131,9 +169,8 @@ struct RunOptionGroup: ParsableArguments {
         guard repetitions >= 1 && repetitions <= 1000 else {
             throw BenchError.badInput("--repetitions \(repetitions): expected 1...1000")
         }
-        if let runId, runId.isEmpty || runId.contains("/") || runId.hasPrefix(".") {
-            throw BenchError.badInput("--run-id '\(runId)': expected a plain folder name")
-        }
+        if let runId { try RunFolder.validate(runId: runId) }
+        if let cpuModel { _ = try CPUModelSelection(cpuModel.text) }
     }
 
     func runOptions() throws -> RunOptions {
@@ -141,7 +178,7 @@ struct RunOptionGroup: ParsableArguments {
         var o = RunOptions()
         o.quick = quick; o.repetitions = repetitions; o.cpu = cpu
         o.outputRoot = URL(fileURLWithPath: output); o.runId = runId; o.seed = seed
-        o.keepSamples = samples; o.quiet = quiet
+        o.keepSamples = samples; o.quiet = quiet; o.replace = replace
         for s in settings {
             let kv = s.split(separator: "=", maxSplits: 1).map(String.init)
             guard kv.count == 2, !kv[0].isEmpty else {
@@ -149,19 +186,20 @@ struct RunOptionGroup: ParsableArguments {
             }
             o.parameters[kv[0]] = kv[1]
         }
-        if let cpuModel { o.parameters["cpu-model"] = cpuModel }
+        if let cpuModel { o.parameters["cpu-model"] = cpuModel.text }
         o.filter = try filter.map(BenchmarkFilter.init)
         return o
     }
 
     func execute(_ suites: [BenchmarkSuite]) throws {
         let options = try runOptions()
-        if dryRun { print(try DryRun.text(options, suites), terminator: ""); return }
-        let reporters = try ReporterRegistry.make(format.split(separator: ",").map {
-            $0.trimmingCharacters(in: .whitespaces) })
-        Interrupt.install()
+        if dryRun { StandardStreams.out(try DryRun.text(options, suites)); return }
+        let reporters = ReporterRegistry.make(format.values)
         let outcome = try Runner(options: options, reporters: reporters).run(suites)
-        print("\nwrote \(outcome.files.count + 1) files to \(outcome.directory.path) (environment.json, \(outcome.files.joined(separator: ", ")))")
+        StandardStreams.out("\nwrote \(outcome.files.count + 1) files to \(outcome.directory.path) (environment.json, \(outcome.files.joined(separator: ", ")))\n")
+        if let e = StandardStreams.stdoutFailure, e != EPIPE {
+            StandardStreams.err("note: stdout could not be written (\(StandardStreams.name(e))); the results are in \(outcome.directory.path)\n")
+        }
         if !outcome.failedChecks.isEmpty {
             let n = outcome.failedChecks.count
             Benchmark.fail("\(n) self-check\(n == 1 ? "" : "s") failed (status=failed rows above)", .checkFailed)

@@ -84,7 +84,7 @@ struct CompareCommand: ParsableCommand {
         }
         let report = try Comparison.run(baseline: URL(fileURLWithPath: baseline),
                                         current: URL(fileURLWithPath: current), options: o)
-        print(TextReport.render(report, all: listAll), terminator: "")
+        StandardStreams.out(TextReport.render(report, all: listAll))
         if let markdown {
             try AtomicFile.write(MarkdownReport.render(report), to: URL(fileURLWithPath: markdown))
         }

@@ -24,7 +24,7 @@ enum ListJSON {
                 return o
             },
             "cpu_models": CPUCatalog.all.map { ["id": $0.id, "name": $0.name] },
-            "formats": ReporterRegistry.formats,
+            "formats": ReportFormat.allValueStrings,
         ]
     }
 }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import BenchCore
 import FpstateAllocSuite
 import HarnessSuite
@@ -30,17 +31,19 @@ enum SuiteRegistry {
 }
 
 /// The reporters `--format` can select; CSV is always written.
-enum ReporterRegistry {
-    static let formats = ["csv", "json", "smaller-is-better"]
+enum ReportFormat: String, CaseIterable, ExpressibleByArgument {
+    case csv, json
+    case smallerIsBetter = "smaller-is-better"
+}
 
-    static func make(_ formats: [String]) throws -> [Reporter] {
+enum ReporterRegistry {
+    static func make(_ formats: [ReportFormat]) -> [Reporter] {
         var reporters: [Reporter] = [CSVReporter()]
-        for f in formats where f != "csv" {
+        for f in Set(formats) {
             switch f {
-            case "json": reporters.append(GoogleBenchmarkJSONReporter())
-            case "smaller-is-better": reporters.append(SmallerIsBetterJSONReporter())
-            default:
-                throw BenchError.badInput("unknown format '\(f)' (known: \(ReporterRegistry.formats.joined(separator: ", ")))")
+            case .csv: break
+            case .json: reporters.append(GoogleBenchmarkJSONReporter())
+            case .smallerIsBetter: reporters.append(SmallerIsBetterJSONReporter())
             }
         }
         return reporters

@@ -17,6 +17,6 @@ struct SummaryCommand: ParsableCommand {
         let folder = try ResultFolder.read(url, label: "run")
         let data = FileManager.default.contents(atPath: url.appendingPathComponent(EnvironmentRecord.fileName).path)
         let record = data.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
-        print(RunSummary.text(folder, record: record, markdown: markdown), terminator: "")
+        StandardStreams.out(RunSummary.text(folder, record: record, markdown: markdown))
     }
 }

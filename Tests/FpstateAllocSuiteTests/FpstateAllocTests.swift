@@ -55,7 +55,9 @@ enum Fixture {
     @Test func modelNamesResolve() throws {
         #expect(try FpstateSizes.resolveModel("host", host: Fixture.host).origin == .live)
         #expect(try FpstateSizes.resolveModel("SPR", host: Fixture.host).id == "spr")
-        #expect(throws: BenchError.self) { try FpstateSizes.resolveModel("spr,zen3", host: Fixture.host) }
+        // One --cpu-model grammar: a list models its first CPU.
+        #expect(try FpstateSizes.resolveModel("zen3,spr", host: Fixture.host).id == "zen3")
+        #expect(throws: BenchError.self) { try FpstateSizes.resolveModel("spr,pentium", host: Fixture.host) }
         #expect(throws: BenchError.self) { try AllocatorKind.parseList("malloc,slab") }
         #expect(try AllocatorKind.parseList(" mmap , malloc,mmap") == [.mmap, .malloc])
     }
