@@ -46,32 +46,46 @@ public struct FpstateAllocBenchmarks: BenchmarkSuite {
         ctx.progress.plan(total: 1 + lifecycle.steps + Policy.allCases.count + 3)
         var rows: [ResultRow] = []
 
-        try ctx.progress.step("sizes")
-        rows += sizeRows(cfg)
+        if ctx.isSelected(benchmark: "sizes") {
+            try ctx.progress.step("sizes")
+            rows += sizeRows(cfg)
+        }
 
-        rows += try lifecycle.run()
+        // crossover weighs the lifecycle's first-use latency against the
+        // memory sweep's savings: both run for it (their rows dropped by the
+        // runner when only crossover is selected).
+        let crossover = ctx.isSelected(benchmark: "crossover")
+        if crossover || ctx.isSelected(benchmark: "lifecycle") {
+            rows += try lifecycle.run()
+        }
         let latencies = lifecycle.latencies
 
         var sweep: [SweepKey: FleetMemory] = [:]
-        for policy in Policy.allCases {
+        for policy in Policy.allCases where crossover || ctx.isSelected(benchmark: "memory") {
             try ctx.progress.step("memory \(policy.rawValue)")
             let (r, m) = memorySweep(ctx, cfg, policy)
             rows += r
             sweep.merge(m) { a, _ in a }
         }
 
-        try ctx.progress.step("numa-remote")
-        rows += remoteRows(ctx, cfg)
+        if ctx.isSelected(benchmark: "numa-remote") {
+            try ctx.progress.step("numa-remote")
+            rows += remoteRows(ctx, cfg)
+        }
 
-        try ctx.progress.step("crossover")
         let timingLabel = ["mmap", "numa", "posix-memalign", "malloc"].first { latencies[$0] != nil }
         let cross = Crossover(cfg: cfg, latencies: timingLabel.flatMap { latencies[$0] }, timingLabel: timingLabel,
                               timingSource: allocators.first { $0.label == timingLabel }?.allocator?.source ?? .measured,
                               sweep: sweep, tsc: ctx.tsc)
-        rows += cross.rows(suite: name, params: params(cfg, []))
+        if crossover {
+            try ctx.progress.step("crossover")
+            rows += cross.rows(suite: name, params: params(cfg, []))
+        }
 
-        try ctx.progress.step("failure-mode")
-        rows += FailureMode.rows(suite: name, ctx: ctx, cfg: cfg, params: params(cfg, []))
+        if ctx.isSelected(benchmark: "failure-mode") {
+            try ctx.progress.step("failure-mode")
+            rows += FailureMode.rows(suite: name, ctx: ctx, cfg: cfg, params: params(cfg, []))
+        }
 
         var highlights = Highlights.sizes(cfg)
         highlights += Highlights.timeTable(latencies, order: allocators.map(\.label), ctx: ctx)

@@ -44,42 +44,55 @@ public struct HarnessBenchmarks: BenchmarkSuite {
         var rows: [ResultRow] = []
         let s = name
 
-        try ctx.progress.step("timer floor")
-        // The bare fenced pair, and the region every measurement pays (what
-        // `measure` and `events` time around a body: fences, TSC reads and
-        // the call of a closure from this module), with an empty body.
-        // Interleaved in blocks of 100 so both see the same machine state.
-        var bareValues: [Double] = [], pathValues: [Double] = []
-        var pathDropped = 0
-        for _ in 0..<samples / 100 {
-            bareValues += k.emptyRegion(samples: 100)
-            let path = k.events(count: 100, floor: 0, Self.emptyBody)
-            pathValues += path.perOp
-            pathDropped += path.migrationsDropped
-        }
-        let bareRegion = TimingSamples(perOp: bareValues)
-        let pathRegion = TimingSamples(perOp: pathValues, migrationsDropped: pathDropped)
-        // Timer rows describe the machine (quantised to the TSC step): reported, not gated.
-        var bareRow = ResultRow.timing(s, "timer", ["from": "swift"], metric: "empty_region", bareRegion,
-                                       note: "lfence;rdtsc;lfence twice, nothing between")
-        var pathRow = ResultRow.timing(s, "timer", ["from": "kernel"], metric: "empty_region", pathRegion,
-                                       note: "the kernel's timed region around an empty closure (TimingKernel.events)")
-        bareRow.gate = .info; pathRow.gate = .info
-        rows += [bareRow, pathRow]
-        // Means, not medians: a region of ~60 ticks reads as 49 or 73 on a
-        // TSC that advances in ~24-tick steps, so medians jump a whole step;
-        // the read's phase against the step is random, so the mean resolves
-        // the region's length below the step.  Samples outside the fences
-        // (interrupts, thousands of ticks) are left out of this mean only;
-        // the rows above keep them.
-        let bareMean = Self.meanWithinFences(bareValues)
-        let pathMean = pathValues.isEmpty ? Double.nan : Self.meanWithinFences(pathValues)
-        rows.append(Self.pathOverheadRow(kernelMean: pathMean, bareMean: bareMean))
+        var bareMean = Double.nan, pathMean = Double.nan, step = Double.nan
+        if ctx.isSelected(benchmark: "timer") {
+            try ctx.progress.step("timer floor")
+            // The bare fenced pair, and the region every measurement pays (what
+            // `measure` and `events` time around a body: fences, TSC reads and
+            // the call of a closure from this module), with an empty body.
+            // Interleaved in blocks of 100 so both see the same machine state.
+            var bareValues: [Double] = [], pathValues: [Double] = []
+            var pathDropped = 0
+            for _ in 0..<samples / 100 {
+                bareValues += k.emptyRegion(samples: 100)
+                let path = k.events(count: 100, floor: 0, Self.emptyBody)
+                pathValues += path.perOp
+                pathDropped += path.migrationsDropped
+            }
+            let bareRegion = TimingSamples(perOp: bareValues)
+            let pathRegion = TimingSamples(perOp: pathValues, migrationsDropped: pathDropped)
+            // Timer rows describe the machine (quantised to the TSC step): reported, not gated.
+            var bareRow = ResultRow.timing(s, "timer", ["from": "swift"], metric: "empty_region", bareRegion,
+                                           note: "lfence;rdtsc;lfence twice, nothing between")
+            var pathRow = ResultRow.timing(s, "timer", ["from": "kernel"], metric: "empty_region", pathRegion,
+                                           note: "the kernel's timed region around an empty closure (TimingKernel.events)")
+            bareRow.gate = .info; pathRow.gate = .info
+            rows += [bareRow, pathRow]
+            // Means, not medians: a region of ~60 ticks reads as 49 or 73 on a
+            // TSC that advances in ~24-tick steps, so medians jump a whole step;
+            // the read's phase against the step is random, so the mean resolves
+            // the region's length below the step.  Samples outside the fences
+            // (interrupts, thousands of ticks) are left out of this mean only;
+            // the rows above keep them.
+            bareMean = Self.meanWithinFences(bareValues)
+            pathMean = pathValues.isEmpty ? Double.nan : Self.meanWithinFences(pathValues)
+            rows.append(Self.pathOverheadRow(kernelMean: pathMean, bareMean: bareMean))
 
-        try ctx.progress.step("TSC step")
-        let step = Self.tscStep(samples: samples)
-        rows.append(.figure(s, "timer", metric: "tsc_step", step, unit: "ticks", source: .measured,
-                            depends: .machine, note: "smallest non-zero difference between consecutive unfenced RDTSC reads"))
+            try ctx.progress.step("TSC step")
+            step = Self.tscStep(samples: samples)
+            rows.append(.figure(s, "timer", metric: "tsc_step", step, unit: "ticks", source: .measured,
+                                depends: .machine, note: "smallest non-zero difference between consecutive unfenced RDTSC reads"))
+        }
+
+        let timerLine = String(format: "empty region (mean): %.1f ticks bare, %.1f through the kernel (+%.1f); TSC step %.0f ticks",
+                               bareMean, pathMean, pathMean - bareMean, step)
+        // add-chain-1000 needs the chain series too: its agreement check
+        // compares per_chain with the series' slope (the runner drops the
+        // series' rows when only add-chain-1000 is selected).
+        let amortised = ctx.isSelected(benchmark: "add-chain-1000")
+        guard amortised || ctx.isSelected(benchmark: "add-chain") else {
+            return SuiteResult(rows: rows, highlights: [timerLine])
+        }
 
         // The chain series and the amortised chain are one interleaved set:
         // the slope and `per_chain` are checked against each other, so both
@@ -97,7 +110,7 @@ public struct HarnessBenchmarks: BenchmarkSuite {
         }
         // The 16 or 32 chains of a region form one dependency chain (see AddChain).
         let plan = RoundPlan(rounds: Self.rounds, samples: ctx.quick ? 300 : 3_000)
-        let measured = try k.interleaved(series + [.differenced(inner: 16, body.run)], plan: plan) { r in
+        let measured = try k.interleaved(series + (amortised ? [.differenced(inner: 16, body.run)] : []), plan: plan) { r in
             try ctx.progress.step("dependent-add chains, round \(r + 1)/\(plan.rounds)")
         }
         var means: [Double] = []
@@ -123,6 +136,10 @@ public struct HarnessBenchmarks: BenchmarkSuite {
                                 note: "model: TSC Hz / measured ticks per dependent add, assuming one add per core cycle (no PMU to count cycles)"))
         }
 
+        let est = ctx.tsc.hz / fit.slope / 1e6
+        var lines = [timerLine, String(format: "dependent adds: %.4f ticks/add (R^2 %.5f), core clock ~%.0f MHz (estimate)",
+                                       fit.slope, fit.rSquared, est)]
+        guard amortised else { return SuiteResult(rows: rows, highlights: lines) }
         let chain = measured[lengths.count]
         rows.append(.timing(s, "add-chain-1000", ["adds": "1000"], metric: "per_chain", chain,
                             note: "(t(32 chains) - t(16 chains)) / 16 per sample, chains threaded through one sum, interleaved with the chain series"
@@ -131,15 +148,9 @@ public struct HarnessBenchmarks: BenchmarkSuite {
             rows.append(Self.chainAgreementRow(perChain: perChain, adds: Double(body.adds), ticksPerAdd: fit.slope))
         }
 
-        let est = ctx.tsc.hz / fit.slope / 1e6
-        return SuiteResult(rows: rows, highlights: [
-            String(format: "empty region (mean): %.1f ticks bare, %.1f through the kernel (+%.1f); TSC step %.0f ticks",
-                   bareMean, pathMean, pathMean - bareMean, step),
-            String(format: "dependent adds: %.4f ticks/add (R^2 %.5f), core clock ~%.0f MHz (estimate)",
-                   fit.slope, fit.rSquared, est),
-            String(format: "1,000-add chain: median %.1f ticks (%.1f ns)",
-                   chain.summary?.median ?? .nan, ctx.nanoseconds(ticks: chain.summary?.median ?? .nan)),
-        ])
+        lines.append(String(format: "1,000-add chain: median %.1f ticks (%.1f ns)",
+                            chain.summary?.median ?? .nan, ctx.nanoseconds(ticks: chain.summary?.median ?? .nan)))
+        return SuiteResult(rows: rows, highlights: lines)
     }
 
     /// Interleaved rounds of the add-chain measurements.

@@ -52,7 +52,8 @@ enum AMXExperiments {
     /// The experiments on a host that passed `gate`.  Requests guest and
     /// native AMX permission for this process (irreversible).
     static func run(_ suite: String, _ params: Params, system: KVMSystem, supported: [CPUIDEntry],
-                    k: Int, pairs: Int, limitNanoseconds: UInt64, quick: Bool) -> [ResultRow] {
+                    k: Int, pairs: Int, limitNanoseconds: UInt64, quick: Bool,
+                    selected: (String) -> Bool = { _ in true }) -> [ResultRow] {
         var rows: [ResultRow] = []
         let creates = quick ? 10 : 50
         func fail(_ b: String, _ m: String, _ unit: String, _ why: String) -> ResultRow {
@@ -60,6 +61,7 @@ enum AMXExperiments {
                       depends: .machine, status: .error, value: nil, unit: unit, note: why)
         }
         func size(_ metric: String, _ note: String, expected: Int) {
+            guard selected("amx-xsave2-size") else { return }
             do {
                 let vm = try system.createVM(memoryBytes: 4096)
                 rows.append(.check(suite, "amx-xsave2-size", params, metric: metric,
@@ -80,7 +82,11 @@ enum AMXExperiments {
         } else {
             size("before_permission", "KVM_CAP_XSAVE2 before ARCH_REQ_XCOMP_GUEST_PERM: tile data left out",
                  expected: AMXGuestPlan.expectedXSave2(supported, permitted: false))
-            rows.append(timeCreateVCPU(suite, params, system: system, count: creates, metric: "without_permission"))
+            if selected("amx-create-vcpu") {
+                rows.append(timeCreateVCPU(suite, params, system: system, count: creates, metric: "without_permission"))
+            }
+            // The permission sequence runs whatever is selected: every
+            // experiment after it needs the guest permission.
             for step in AMXGuestPlan.permissionSequence {
                 var value: UInt64 = 0
                 let arg = step.argument != 0 ? step.argument : UInt(bitPattern: withUnsafeMutablePointer(to: &value) { $0 })
@@ -96,11 +102,21 @@ enum AMXExperiments {
         }
         size("after_permission", "KVM_CAP_XSAVE2 after ARCH_REQ_XCOMP_GUEST_PERM(18): tile data included",
              expected: AMXGuestPlan.expectedXSave2(supported, permitted: true))
-        rows.append(timeCreateVCPU(suite, params, system: system, count: creates, metric: "with_permission"))
-        rows += timeSetCPUID(suite, params, system: system, supported: supported, count: creates)
-        rows += passthrough(suite, params, system: system, supported: supported, k: k, pairs: pairs,
-                            limitNanoseconds: limitNanoseconds, fail: fail)
-        rows += nativeFirstUse(suite, params, threads: quick ? 5 : 20)
+        if selected("amx-create-vcpu") {
+            rows.append(timeCreateVCPU(suite, params, system: system, count: creates, metric: "with_permission"))
+        }
+        if selected("amx-set-cpuid") {
+            rows += timeSetCPUID(suite, params, system: system, supported: supported, count: creates)
+        }
+        // One guest measures both: the XFD write cost before and after the
+        // write that turns passthrough on.
+        if selected("amx-passthrough") || selected("amx-xfd-write") {
+            rows += passthrough(suite, params, system: system, supported: supported, k: k, pairs: pairs,
+                                limitNanoseconds: limitNanoseconds, fail: fail)
+        }
+        if selected("amx-native-first-use") {
+            rows += nativeFirstUse(suite, params, threads: quick ? 5 : 20)
+        }
         return rows
     }
 

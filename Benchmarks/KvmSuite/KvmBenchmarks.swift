@@ -39,8 +39,9 @@ public struct KvmBenchmarks: BenchmarkSuite {
         }
         let limit = try ctx.intParameter("watchdog-ms", range: 10...600_000)
         let platform = KVMPlatform.detect(host: ctx.host)
-        let programs = KVMExitCosts.programs(vendor: ctx.host.vendor)
-        ctx.progress.plan(total: programs.count + 1)
+        let programs = ctx.isSelected(benchmark: "exit") ? KVMExitCosts.programs(vendor: ctx.host.vendor) : []
+        let amxSelected = benchmarks.contains { $0.name.hasPrefix("amx-") && ctx.isSelected(benchmark: $0.name) }
+        ctx.progress.plan(total: programs.count + (amxSelected ? 1 : 0))
         let costs: [KVMExitCost]
         do {
             costs = try KVMExitCosts.measure(programs: programs, k: k, pairs: pairs, path: ctx.parameter("device"),
@@ -55,6 +56,7 @@ public struct KvmBenchmarks: BenchmarkSuite {
         }
         var out = KvmRows(suite: name, platform: platform)
         for c in costs { out.exitCost(c, k: k) }
+        guard amxSelected else { return SuiteResult(rows: out.rows, highlights: out.highlights(costs, ctx)) }
         try ctx.progress.step("AMX experiments")
         out.rows += amx(ctx, platform: platform, params: out.amxParams, k: k, pairs: pairs,
                         limitNanoseconds: UInt64(limit) * 1_000_000)
@@ -75,7 +77,8 @@ public struct KvmBenchmarks: BenchmarkSuite {
             return AMXExperiments.skipped(name, params, depends: depends, reason: reason)
         }
         return AMXExperiments.run(name, params, system: system, supported: supported, k: k, pairs: pairs,
-                                  limitNanoseconds: limitNanoseconds, quick: ctx.quick)
+                                  limitNanoseconds: limitNanoseconds, quick: ctx.quick,
+                                  selected: { ctx.isSelected(benchmark: $0) })
     }
 }
 

@@ -99,76 +99,88 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
 
         // --- untimed: the cost table, the plans, the formula
         try ctx.progress.step("models")
-        out.rows += cfg.costs.rows(suite: name)
+        if ctx.isSelected(benchmark: "cost-table") { out.rows += cfg.costs.rows(suite: name) }
         out.highlights.append(Self.costOrigin(cfg.costs, platform: KVMPlatform.detect(host: ctx.host)))
-        let injected = try Self.planRows(cfg, base: base, reasons: reasons, timed: timed, seed: ctx.seed, out: &out)
-        Self.analyticBreakEven(cfg, out: &out)
-        Self.injectedFleet(cfg, injected: injected, sequence: (reasons.count, ctx.seed), out: &out)
+        // The fleet's injected overheads come from the plans: computed for
+        // `fleet` too, their `plan` rows dropped by the runner.
+        let plans = ctx.isSelected(benchmark: "plan") || ctx.isSelected(benchmark: "fleet")
+        let injected = plans ? try Self.planRows(cfg, base: base, reasons: reasons, timed: timed, seed: ctx.seed, out: &out) : [:]
+        if ctx.isSelected(benchmark: "break-even") { Self.analyticBreakEven(cfg, out: &out) }
+        if plans { Self.injectedFleet(cfg, injected: injected, sequence: (reasons.count, ctx.seed), out: &out) }
 
         // --- the loop's own cost: every exit does nothing
-        try ctx.progress.step("loop overhead")
         var zero = base
         zero.guestQuantum = 0; zero.costs = .zero; zero.fpuSwap = false
-        let zeroLoop = ExitLoop(plan: try ExitPlan(reasons: reasons, config: zero), proxy: nil, areas: nil)
-        // An empty exit is a few ticks: amortise over at least 1,024 exits so
-        // the TSC step (~24 ticks here) stays far below the figure.
-        let kEmpty = max(K, 1_024)
-        let emptySamples = max(cfg.samples, 15)
-        let emptyLoop = ExitLoop(plan: try ExitPlan(reasons: cfg.mix.sequence(
-                                    count: PairedMeasurement.sequenceLength(inner: kEmpty, samples: emptySamples), seed: ctx.seed),
-                                                    config: zero),
-                                 proxy: nil, areas: nil)
-        let overhead = PairedMeasurement.run([emptyLoop], inner: kEmpty, samples: emptySamples, kernel: ctx.kernel)
-        let ovRow = Self.medianRow(name, "loop-overhead", ["exits": "\(kEmpty)"], metric: "ticks_per_exit",
-                                   overhead.perLoop[0], overhead, source: .measured, gate: .info,
-                                   note: "all work zero: one word load, an empty add block and two branches per exit; (t(2K)-t(K))/K")
-        out.rows.append(ovRow)
-        let loopOverhead = ovRow.value ?? .nan
-        out.highlights.append(String(format: "loop overhead: %.2f ticks/exit amortised over %d exits (target <= 10: %@)",
-                                     loopOverhead, kEmpty, loopOverhead <= 10 ? "met" : "NOT met"))
+        if ctx.isSelected(benchmark: "loop-overhead") {
+            try ctx.progress.step("loop overhead")
+            // An empty exit is a few ticks: amortise over at least 1,024 exits so
+            // the TSC step (~24 ticks here) stays far below the figure.
+            let kEmpty = max(K, 1_024)
+            let emptySamples = max(cfg.samples, 15)
+            let emptyLoop = ExitLoop(plan: try ExitPlan(reasons: cfg.mix.sequence(
+                                        count: PairedMeasurement.sequenceLength(inner: kEmpty, samples: emptySamples), seed: ctx.seed),
+                                                        config: zero),
+                                     proxy: nil, areas: nil)
+            let overhead = PairedMeasurement.run([emptyLoop], inner: kEmpty, samples: emptySamples, kernel: ctx.kernel)
+            let ovRow = Self.medianRow(name, "loop-overhead", ["exits": "\(kEmpty)"], metric: "ticks_per_exit",
+                                       overhead.perLoop[0], overhead, source: .measured, gate: .info,
+                                       note: "all work zero: one word load, an empty add block and two branches per exit; (t(2K)-t(K))/K")
+            out.rows.append(ovRow)
+            let loopOverhead = ovRow.value ?? .nan
+            out.highlights.append(String(format: "loop overhead: %.2f ticks/exit amortised over %d exits (target <= 10: %@)",
+                                         loopOverhead, kEmpty, loopOverhead <= 10 ? "met" : "NOT met"))
+        }
 
         // --- the FPU swap, alone
-        try ctx.progress.step("fpu swap")
-        if let a = areas {
-            let ioOnly = Array(repeating: ExitReason.io, count: reasons.count)
-            var withSwap = zero; withSwap.fpuSwap = true
-            let p1 = try ExitPlan(reasons: ioOnly, config: withSwap), p0 = try ExitPlan(reasons: ioOnly, config: zero)
-            let r = PairedMeasurement.run([ExitLoop(plan: p1, proxy: nil, areas: a), ExitLoop(plan: p0, proxy: nil, areas: nil)],
-                                          inner: K, samples: cfg.samples, kernel: ctx.kernel)
-            let row = Self.medianRow(name, "fpu-swap", ["mask": "0x" + String(a.mask, radix: 16)], metric: "ticks_per_swap",
-                                     r.difference(0, minus: 1), r, source: .measured, gate: .timing,
-                                     note: "XSAVE guest, XRSTOR host, XSAVE host, XRSTOR guest (\(a.bytes) B standard format); paired difference vs the empty loop")
-            out.rows.append(row)
-            out.highlights.append(String(format: "FPU swap of a user-space exit (2x XSAVE + 2x XRSTOR, mask 0x%@): %.0f ticks",
-                                         String(a.mask, radix: 16), row.value ?? .nan))
-        } else if case .failure(let why) = swap {
-            out.rows.append(.skipped(name, "fpu-swap", metric: "ticks_per_swap", unit: "ticks", depends: .cpu, reason: why.text))
+        if ctx.isSelected(benchmark: "fpu-swap") {
+            try ctx.progress.step("fpu swap")
+            if let a = areas {
+                let ioOnly = Array(repeating: ExitReason.io, count: reasons.count)
+                var withSwap = zero; withSwap.fpuSwap = true
+                let p1 = try ExitPlan(reasons: ioOnly, config: withSwap), p0 = try ExitPlan(reasons: ioOnly, config: zero)
+                let r = PairedMeasurement.run([ExitLoop(plan: p1, proxy: nil, areas: a), ExitLoop(plan: p0, proxy: nil, areas: nil)],
+                                              inner: K, samples: cfg.samples, kernel: ctx.kernel)
+                let row = Self.medianRow(name, "fpu-swap", ["mask": "0x" + String(a.mask, radix: 16)], metric: "ticks_per_swap",
+                                         r.difference(0, minus: 1), r, source: .measured, gate: .timing,
+                                         note: "XSAVE guest, XRSTOR host, XSAVE host, XRSTOR guest (\(a.bytes) B standard format); paired difference vs the empty loop")
+                out.rows.append(row)
+                out.highlights.append(String(format: "FPU swap of a user-space exit (2x XSAVE + 2x XRSTOR, mask 0x%@): %.0f ticks",
+                                             String(a.mask, radix: 16), row.value ?? .nan))
+            } else if case .failure(let why) = swap {
+                out.rows.append(.skipped(name, "fpu-swap", metric: "ticks_per_swap", unit: "ticks", depends: .cpu, reason: why.text))
+            }
         }
 
         // --- injected work: ticks per add inside this loop
-        try ctx.progress.step("injected-add calibration")
-        var calCfg = zero; calCfg.guestQuantum = 1_000
-        let cal = PairedMeasurement.run([ExitLoop(plan: try ExitPlan(reasons: reasons, config: calCfg), proxy: nil, areas: nil), zeroLoop],
-                                        inner: K, samples: cfg.samples, kernel: ctx.kernel)
-        let perAdd = cal.difference(0, minus: 1).map { $0 / 1_000 }
-        let calRow = Self.medianRow(name, "injected-add", ["adds_per_exit": "1000"], metric: "ticks_per_add",
-                                    perAdd, cal, source: .measured, gate: .info,
-                                    note: "1,000 injected adds per exit minus the empty loop, /1000")
-        out.rows.append(calRow)
-        let loopTicksPerAdd = calRow.value ?? .nan
-        if let t = ctx.ticksPerCoreCycle {
-            out.rows.append(.figure(name, "injected-add", metric: "loop_over_harness", loopTicksPerAdd / t, unit: "ratio",
-                                    source: .measured, depends: .machine, note: String(format: "in-loop ticks per add / harness estimate %.4f ticks per core cycle", t)))
+        if ctx.isSelected(benchmark: "injected-add") {
+            try ctx.progress.step("injected-add calibration")
+            let zeroLoop = ExitLoop(plan: try ExitPlan(reasons: reasons, config: zero), proxy: nil, areas: nil)
+            var calCfg = zero; calCfg.guestQuantum = 1_000
+            let cal = PairedMeasurement.run([ExitLoop(plan: try ExitPlan(reasons: reasons, config: calCfg), proxy: nil, areas: nil), zeroLoop],
+                                            inner: K, samples: cfg.samples, kernel: ctx.kernel)
+            let perAdd = cal.difference(0, minus: 1).map { $0 / 1_000 }
+            let calRow = Self.medianRow(name, "injected-add", ["adds_per_exit": "1000"], metric: "ticks_per_add",
+                                        perAdd, cal, source: .measured, gate: .info,
+                                        note: "1,000 injected adds per exit minus the empty loop, /1000")
+            out.rows.append(calRow)
+            let loopTicksPerAdd = calRow.value ?? .nan
+            if let t = ctx.ticksPerCoreCycle {
+                out.rows.append(.figure(name, "injected-add", metric: "loop_over_harness", loopTicksPerAdd / t, unit: "ratio",
+                                        source: .measured, depends: .machine, note: String(format: "in-loop ticks per add / harness estimate %.4f ticks per core cycle", t)))
+            }
+            out.highlights.append(String(format: "injected work: %.4f ticks per add in the loop; harness estimate %@ ticks per core cycle",
+                                         loopTicksPerAdd, ctx.ticksPerCoreCycle.map { String(format: "%.4f", $0) } ?? "unavailable"))
         }
-        out.highlights.append(String(format: "injected work: %.4f ticks per add in the loop; harness estimate %@ ticks per core cycle",
-                                     loopTicksPerAdd, ctx.ticksPerCoreCycle.map { String(format: "%.4f", $0) } ?? "unavailable"))
 
         // --- the loop under every RDMSR source, policy and guest kind
         var table: [String: [XFDPolicy: [GuestKind: Double]]] = [:]
         var noneTicks: [String: [GuestKind: Double]] = [:]
         var ran: [RDMSRSource] = []
         let kernelParam = cfg.rules.kernel.description
-        for src in cfg.rdmsr {
+        // cpu-share, the loop's break-even and the measured fleet are
+        // computed from the matrix's overheads: it runs for them too.
+        let matrix = ["exit-loop", "overhead", "cpu-share", "break-even", "fleet"].contains { ctx.isSelected(benchmark: $0) }
+        for src in cfg.rdmsr where matrix || ctx.isSelected(benchmark: "loop-fidelity") {
             try ctx.progress.step("rdmsr \(src.label)")
             var proxy: ProxyInstruction?
             if case .proxy(let p) = src.cost {
@@ -181,7 +193,7 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
             }
             ran.append(src)
             var perPolicy: [XFDPolicy: [GuestKind: Double]] = [:]
-            for guest in GuestKind.allCases {
+            for guest in GuestKind.allCases where matrix {
                 var c = base; c.guest = guest; c.msrCost = src.cost
                 let ps = try XFDPolicy.timed.map { pol -> ExitPlan in c.policy = pol; return try ExitPlan(reasons: reasons, config: c) }
                 let r = PairedMeasurement.run(ps.map { ExitLoop(plan: $0, proxy: proxy, areas: areas) },
@@ -211,13 +223,17 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
                 }
             }
             table[src.label] = perPolicy
-            if let cycles = src.cycles, cycles > 0 {
+            if let cycles = src.cycles, cycles > 0, ctx.isSelected(benchmark: "loop-fidelity") {
                 try loopFidelity(cycles, cfg: cfg, base: base, reasons: reasons, timed: timed, fault: faultFraction, ctx: ctx, out: &out)
             }
-            measuredBreakEven(src, perPolicy, cfg: cfg, timed: timed, out: &out)
+            if ctx.isSelected(benchmark: "break-even") {
+                measuredBreakEven(src, perPolicy, cfg: cfg, timed: timed, out: &out)
+            }
         }
-        try ctx.progress.step("break-even check")
-        try breakEvenLoopCheck(cfg, ctx: ctx, out: &out)
+        if ctx.isSelected(benchmark: "break-even") {
+            try ctx.progress.step("break-even check")
+            try breakEvenLoopCheck(cfg, ctx: ctx, out: &out)
+        }
         cpuShareAndFleet(cfg, ran: ran, table: table, noneTicks: noneTicks, ctx: ctx, out: &out)
         return SuiteResult(rows: out.rows, highlights: out.highlights)
     }

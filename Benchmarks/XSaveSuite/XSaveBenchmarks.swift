@@ -50,23 +50,35 @@ public struct XSaveBenchmarks: BenchmarkSuite {
         let rounds = ctx.quick ? 8 : 16
         ctx.progress.plan(total: 3 + rounds)
 
-        try ctx.progress.step("size tables")
-        let models = recorded.compactMap { XSaveSizeModel(cpu: $0.description) }
-        for m in models { rows += XSaveSizeRows.rows(m, kernel: kernel) }
-        let hostModel = XSaveSizeModel(cpu: host)
-        if let hm = hostModel {
-            rows += XSaveSizeRows.rows(hm, kernel: kernel)
-            // The kernel's own figures are compared under the running kernel's rules.
-            let running = try LinuxKernelChoice.parse("running")
-            rows += XSaveSizeRows.kernelChecks(hm, atMinSigStkSz: Auxv.value(51), bootLog: KernelLog.bootFigures(),
-                                               running: running)
-        } else {
-            rows.append(.skipped(name, "size-featureset", ["cpu": "host"], metric: "standard_bytes", unit: "bytes",
-                                 depends: .cpu, reason: host.unavailableReason(.xsave) ?? "no XSAVE layout"))
+        // amx-estimate scales the recorded CPUs' AMX sizes by the host's
+        // measured bytes per tick: it needs the size models and save-restore.
+        let wantsEstimate = ctx.isSelected(benchmark: "amx-estimate")
+        let wantsSizes = ["size-component", "size-featureset", "size-check", "linux-buffer", "signal-frame"]
+            .contains { ctx.isSelected(benchmark: $0) }
+        let wantsTiming = ctx.isSelected(benchmark: "save-restore") || wantsEstimate
+        var models: [XSaveSizeModel] = []
+        var hostModel: XSaveSizeModel?
+        if wantsSizes || wantsEstimate {
+            try ctx.progress.step("size tables")
+            models = recorded.compactMap { XSaveSizeModel(cpu: $0.description) }
+            hostModel = XSaveSizeModel(cpu: host)
+        }
+        if wantsSizes {
+            for m in models { rows += XSaveSizeRows.rows(m, kernel: kernel) }
+            if let hm = hostModel {
+                rows += XSaveSizeRows.rows(hm, kernel: kernel)
+                // The kernel's own figures are compared under the running kernel's rules.
+                let running = try LinuxKernelChoice.parse("running")
+                rows += XSaveSizeRows.kernelChecks(hm, atMinSigStkSz: Auxv.value(51), bootLog: KernelLog.bootFigures(),
+                                                   running: running)
+            } else {
+                rows.append(.skipped(name, "size-featureset", ["cpu": "host"], metric: "standard_bytes", unit: "bytes",
+                                     depends: .cpu, reason: host.unavailableReason(.xsave) ?? "no XSAVE layout"))
+            }
         }
 
         var timing: XSaveHostTiming?
-        if let ws = XSaveWorkspace(cpu: host) {
+        if wantsTiming, let ws = XSaveWorkspace(cpu: host) {
             let tiles = amxPermitted ? AMXTileSource() : nil
             var t = XSaveHostTiming(host: host, workspace: ws, kernel: ctx.kernel,
                                     samples: ctx.quick ? 800 : 4_000, rounds: rounds, tiles: tiles,
@@ -74,25 +86,27 @@ public struct XSaveBenchmarks: BenchmarkSuite {
             rows += try t.run(cases, progress: ctx.progress)
             tiles?.release()
             timing = t
-        } else {
+        } else if wantsTiming {
             rows += cases.map { .skipped(name, "save-restore", ["cpu": "host"], metric: "per_op", unit: "ticks",
                                          depends: .cpu, reason: $0.skipReason ?? "XSAVE not usable") }
         }
 
-        try ctx.progress.step("AMX")
         var estimateLines: [String] = []
-        if let reason = amx.reason {
-            rows.append(.skipped(name, "amx", ["cpu": "host"], metric: "save_restore_with_tiles", unit: "ticks",
-                                 depends: .cpu, reason: reason + "; AMX sizes come from the recorded CPUs (model)"))
-            if let t = timing {
-                let est = AMXEstimate.rows(recorded: models, timing: t)
-                rows += est.rows
-                estimateLines = est.lines
+        if ctx.isSelected(benchmark: "amx") || wantsEstimate {
+            try ctx.progress.step("AMX")
+            if let reason = amx.reason {
+                rows.append(.skipped(name, "amx", ["cpu": "host"], metric: "save_restore_with_tiles", unit: "ticks",
+                                     depends: .cpu, reason: reason + "; AMX sizes come from the recorded CPUs (model)"))
+                if let t = timing {
+                    let est = AMXEstimate.rows(recorded: models, timing: t)
+                    rows += est.rows
+                    estimateLines = est.lines
+                }
+            } else {
+                rows.append(.figure(name, "amx", ["cpu": "host"], metric: "permission_granted", 1, unit: "bool",
+                                    source: .measured, gate: .exact,
+                                    depends: .cpuKernel, note: "ARCH_REQ_XCOMP_PERM(18) succeeded; the +AMX sets in save-restore include tile data"))
             }
-        } else {
-            rows.append(.figure(name, "amx", ["cpu": "host"], metric: "permission_granted", 1, unit: "bool",
-                                source: .measured, gate: .exact,
-                                depends: .cpuKernel, note: "ARCH_REQ_XCOMP_PERM(18) succeeded; the +AMX sets in save-restore include tile data"))
         }
 
         // Console reports show the first rows: lead with the per-set totals

@@ -82,6 +82,18 @@ public struct BenchmarkFilter: Sendable {
     }
 }
 
+extension BenchmarkFilter {
+    /// One repetition of `suite` as the filter makes it: only the selected
+    /// benchmarks run (`SuiteContext.isSelected`), and rows the pattern does
+    /// not match are dropped.
+    public func run(_ suite: BenchmarkSuite, _ ctx: SuiteContext) throws -> SuiteResult {
+        ctx.selectedBenchmarks = plan([suite]).first.map { Set($0.benchmarks) } ?? []
+        var result = try suite.run(ctx)
+        result.rows = result.rows.filter(keeps)
+        return result
+    }
+}
+
 extension SuiteContext {
     /// Whether the user's `--filter` lets `benchmark` run (always true
     /// without a filter).  Suites skip unselected benchmarks with it; rows of

@@ -10,6 +10,9 @@ public final class Progress: @unchecked Sendable {
     private var total = 0, done = 0
     private var start = Date(), lastPrint = Date.distantPast
     private var drawn = false
+    /// Labels of the steps taken since the last `plan(total:)`, in order:
+    /// what a suite actually ran (tests read it; nothing is timed from it).
+    public private(set) var stepLabels: [String] = []
 
     public init(quiet: Bool) {
         self.quiet = quiet
@@ -22,13 +25,14 @@ public final class Progress: @unchecked Sendable {
     }
 
     /// Declares how many steps the suite will take (for the ETA).
-    public func plan(total: Int) { self.total = max(total, 0); done = 0; start = Date() }
+    public func plan(total: Int) { self.total = max(total, 0); done = 0; start = Date(); stepLabels = [] }
 
     /// Marks the start of the next step, and ends the run here if SIGINT or
     /// SIGTERM arrived: suites call this between benchmarks.
     public func step(_ label: String) throws {
         try Interrupt.check()
         done += 1
+        stepLabels.append(label)
         guard !quiet else { return }
         let now = Date()
         guard now.timeIntervalSince(lastPrint) >= (isTTY ? 0.25 : 2.0) else { return }
