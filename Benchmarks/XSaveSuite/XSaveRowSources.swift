@@ -37,4 +37,7 @@ public enum XSaveRowSources {
 
     /// The table key of `row`.
     public static func kind(_ row: ResultRow) -> String { row.benchmark + "/" + row.metric }
+
+    /// The source `row` must carry, or nil for an undeclared kind.
+    public static func expected(_ row: ResultRow) -> FigureSource? { table[kind(row)] }
 }

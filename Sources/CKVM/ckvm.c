@@ -7,6 +7,7 @@
 
 #if CKVM_SUPPORTED
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,7 +130,15 @@ int ckvm_watchdog_install(int signo) {
     sa.sa_handler = watchdog_handler;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = 0; /* no SA_RESTART: KVM_RUN must return -EINTR */
-    return result(sigaction(signo, &sa, NULL));
+    if (sigaction(signo, &sa, NULL) != 0) return -errno;
+    /* The timer signals this thread; a mask inherited from the parent
+       process (posix_spawn keeps it) may block the signal, and a blocked
+       watchdog never stops a guest. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, signo);
+    int e = pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    return e == 0 ? 0 : -e;
 }
 
 void ckvm_watchdog_target(struct kvm_run *run) { watchdog_run = run; }

@@ -24,13 +24,25 @@ import Testing
         }
         #expect(result.rows.filter { $0.metric == "region" }.map { $0.params["adds"] } == ["1000", "2000", "4000", "8000"])
         #expect(result.rows.filter { $0.metric == "empty_region" }.map { $0.params["from"] } == ["swift", "kernel"])
-        // The clock estimate assumes one add per cycle: a model of a measurement.
         for r in result.rows {
-            #expect(r.source == (r.metric == "core_clock_est" ? .model : .measured), "\(r.benchmark)/\(r.metric)")
             #expect(r.depends == .machine)
         }
         #expect(result.rows.filter { $0.metric == "empty_region" }.allSatisfy { $0.gate == .info })
         #expect(result.highlights.count == 3)
+    }
+
+    /// Every row of a quick run carries the source its kind declares in
+    /// `HarnessRowSources.table`, and every kind is declared.
+    @Test func quickRunMatchesTheSourceTable() throws {
+        let rows = try HarnessBenchmarks().run(context()).rows
+        #expect(!rows.isEmpty)
+        for r in rows {
+            let expected = HarnessRowSources.expected(r)
+            #expect(expected != nil, "undeclared row kind \(HarnessRowSources.kind(r))")
+            #expect(r.source == expected, "\(HarnessRowSources.kind(r)) \(r.params)")
+        }
+        // The clock estimate assumes one add per cycle: a model of a measurement.
+        #expect(HarnessRowSources.table["add-chain/core_clock_est"] == .model)
     }
 
     @Test func chainBaseMustBeAMultipleOf100() {

@@ -21,6 +21,21 @@ struct KvmSuiteTests {
         #expect(amx.count == 13 && amx.allSatisfy { $0.status == .skipped && $0.note.contains("No such file") })
     }
 
+    /// Every row of a quick run carries the source its kind declares in
+    /// `KvmRowSources.table`, and every kind is declared: with the real
+    /// device (measured where it is usable, skipped rows where not) and
+    /// with a device path that does not exist.
+    @Test(arguments: ["/dev/kvm", "/nonexistent/kvm"])
+    func quickRunMatchesTheSourceTable(device: String) throws {
+        let rows = try KvmBenchmarks().run(context(["device": device, "pairs": "2", "exits-per-region": "4"])).rows
+        #expect(!rows.isEmpty)
+        for r in rows {
+            let expected = KvmRowSources.expected(r)
+            #expect(expected != nil, "undeclared row kind \(KvmRowSources.kind(r))")
+            #expect(r.source == expected, "\(KvmRowSources.kind(r)) \(r.params)")
+        }
+    }
+
     @Test func unreadableDeviceGivesSkippedRows() throws {
         // A directory cannot be opened read-write: EISDIR, as EACCES would be for a locked device.
         let r = try KvmBenchmarks().run(context(["device": NSTemporaryDirectory()]))
