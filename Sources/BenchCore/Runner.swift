@@ -72,6 +72,7 @@ public final class Runner {
     /// before any file exists or anything is timed.
     public static func configure(_ suites: [BenchmarkSuite], options: RunOptions, host: CPUDescription) throws {
         try Runner.validate(parameters: options.parameters, for: suites)
+        try SlowdownKnob.validate()
         guard options.repetitions >= 1 else { throw BenchError.badInput("--repetitions must be at least 1") }
         if let runId = options.runId { try RunFolder.validate(runId: runId) }
         for suite in suites {

@@ -12,6 +12,22 @@ import Foundation
 public enum SlowdownKnob {
     public static let variable = "XFD_BENCH_SLOWDOWN"
 
+    /// The benchmarks that honour the knob, `suite/benchmark`.  A target
+    /// outside this list is refused before anything runs, so a typo cannot
+    /// pass as "no slowdown".
+    public static let targets: Set<String> = ["harness/add-chain-1000", "rdmsr-exit/loop-fidelity"]
+
+    /// Throws `badInput` when the knob is set to a malformed value or a
+    /// target no benchmark honours.
+    public static func validate(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        guard let spec = environment[variable], !spec.isEmpty else { return }
+        _ = try fraction(suite: "", benchmark: "", environment: environment)
+        let target = String(spec.split(separator: "=", maxSplits: 1)[0])
+        guard targets.contains(target) else {
+            throw BenchError.badInput("\(variable)=\(spec): no benchmark honours '\(target)' (known: \(targets.sorted().joined(separator: ", ")))")
+        }
+    }
+
     /// The extra fraction requested for `suite/benchmark` (0 when unset).
     /// A malformed value is bad input.
     public static func fraction(suite: String, benchmark: String,

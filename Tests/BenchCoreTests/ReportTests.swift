@@ -96,6 +96,12 @@ import Testing
         #expect(throws: BenchError.self) {
             try SlowdownKnob.fraction(suite: "a", benchmark: "b", environment: [SlowdownKnob.variable: "a/b=lots"])
         }
+        // An unknown target is refused, not silently ignored.
+        #expect(throws: BenchError.self) {
+            try SlowdownKnob.validate(environment: [SlowdownKnob.variable: "rdmsr-exit/self-check=0.5"])
+        }
+        try SlowdownKnob.validate(environment: env)
+        try SlowdownKnob.validate(environment: [:])
     }
 }
 

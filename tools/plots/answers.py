@@ -16,9 +16,13 @@ Called by tools/plot.py with the run's DataFrame (tools/results.py).
 from __future__ import annotations
 
 import pathlib
+import sys
 
 import matplotlib.pyplot as plt
 import pandas as pd
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+import results  # noqa: E402
 
 POLICY_STYLE = {
     "always-intercept": ("tab:red", "o", "-"),
@@ -51,36 +55,43 @@ def fleet_overhead(run_dir: pathlib.Path, df: pd.DataFrame) -> pathlib.Path | No
         color, marker, line = _style(policy)
         g = group.sort_values("rdmsr")
         ax.plot(g["rdmsr"], g["value"], color=color, marker=marker, linestyle=line, label=policy)
-    # Stand-ins measured on this CPU: the model evaluated at their measured cost.
+    # Stand-ins measured on this CPU: the model evaluated at their measured
+    # cost, placed on the cycle axis through the run's ticks-per-cycle estimate.
     reads = df[(df.suite == "rdmsr-exit") & (df.benchmark == "break-even") & (df.metric == "read_ticks_per_exit")
                & (df.status == "ok")]
+    ticks_per_cycle = results.environment(run_dir).get("ticks_per_core_cycle") or 1.0
     if "rdmsr_label" in rows:
         proxies = rows[rows["rdmsr_label"].notna()].groupby("rdmsr_label", observed=True)
         for k, (label, group) in enumerate(proxies):
-            cost = reads[(reads.get("rdmsr_label") == label)]["value"].median() if "rdmsr_label" in reads else None
-            if cost is None or pd.isna(cost):
+            ticks = reads[(reads.get("rdmsr_label") == label)]["value"].median() if "rdmsr_label" in reads else None
+            if ticks is None or pd.isna(ticks):
                 continue
+            cost = ticks / ticks_per_cycle
             ax.axvline(cost, color="0.6", linestyle=":", linewidth=1)
-            ax.annotate(f"{label}: {cost:.0f} ticks (measured stand-in)", (cost, 0), xycoords=("data", "axes fraction"),
+            ax.annotate(f"{label}: {ticks:.0f} ticks = {cost:.0f} cycles (measured stand-in)", (cost, 0),
+                        xycoords=("data", "axes fraction"),
                         xytext=(6, 150 - 14 * k), textcoords="offset points", fontsize=8, color="0.3",
                         arrowprops={"arrowstyle": "-", "color": "0.6", "linewidth": 0.6})
             for _, r in group.iterrows():
                 color, marker, _ = _style(r["policy"])
                 ax.plot([cost], [r["value"]], marker=marker, color=color, markerfacecolor="white")
-    kvm = df[(df.suite == "kvm") & (df.source == "measured") & (df.status == "ok") & (df.unit == "ticks")
-             & df.metric.str.contains("exit")]
-    if not kvm.empty:
-        for metric, value in kvm.groupby("metric", observed=True)["value"].median().items():
-            ax.axvline(value, color="black", linewidth=1)
-            ax.annotate(f"kvm {metric}\n{value:.0f} ticks (measured)", (value, 0), xytext=(3, 4),
-                        textcoords="offset points", fontsize=8)
+    # Which exit costs the model used: the cost table's round trip, measured
+    # through /dev/kvm on hardware KVM, else the model constant.
+    table = df[(df.suite == "rdmsr-exit") & (df.benchmark == "cost-table") & (df.status == "ok")]
+    used = table[table["params"].astype(str).str.contains("item=round-trip")]
+    used = used[~used["note"].astype(str).str.endswith("; not used")] if "note" in used else used
+    exit_note = ""
+    if not used.empty:
+        r = used.iloc[-1]
+        exit_note = f"; exit round trip {r['value']:.0f} cycles ({r['source']})"
     fleet = rows["fleet"].dropna().iloc[0] if "fleet" in rows and rows["fleet"].notna().any() else "default"
-    ax.set_xlabel("cost of one RDMSR(IA32_XFD), TSC ticks (swept model input)")
+    ax.set_xlabel("cost of one RDMSR(IA32_XFD), core cycles (injected; swept model input)")
     ax.set_ylabel("fleet overhead, % of exit-handling time")
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
     ax.grid(True, alpha=0.3)
-    ax.set_title(f"Which XFD policy costs the fleet least?\nfleet {fleet}; {_source_note(rows)}")
+    ax.set_title(f"Which XFD policy costs the fleet least?\nfleet {fleet}; {_source_note(rows)}{exit_note}",
+                 fontsize=11)
     ax.legend(title="policy", loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
     fig.tight_layout()
     out = run_dir / "answer-fleet-overhead.png"

@@ -98,8 +98,8 @@ def plot_timer(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | None:
     pad = max(grid or 1.0, 0.15 * (hi - lo))
     ax.set_ylim(max(0, lo - pad), hi + pad)
     ax.grid(True, axis="y", alpha=0.3)
-    ax.set_title("Timer floor: lfence;rdtsc;lfence pairs, bare and around an empty closure")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.12, 1), fontsize="small")
+    ax.set_title("Timer floor: lfence;rdtsc;lfence pairs,\nbare and around an empty closure", fontsize=11)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.14, 1), fontsize="small", borderaxespad=0)
     if lines:
         fig.text(0.01, 0.01, "\n".join(lines), fontsize=8, color="0.3", va="bottom")
     _add_ns_axis(ax, _tsc_hz(run_dir))

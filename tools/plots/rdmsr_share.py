@@ -52,12 +52,12 @@ def plot_cpu_share(run_dir: pathlib.Path) -> pathlib.Path | None:
             ax.annotate("policies at 0 coincide", (0.02, 0.92), xycoords="axes fraction", fontsize=8, color="0.3")
     axes.flat[0].set_ylim(0, top * 1.05 if top > 0 else 1)
     for ax in axes[-1]:
-        ax.set_xlabel("RDMSR(IA32_XFD) cost, TSC ticks")
+        ax.set_xlabel("RDMSR(IA32_XFD) cost, core cycles (injected)")
     for row in axes:
         row[0].set_ylabel(f"% of one vCPU at {rate:,.0f} exits/s")
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower right", fontsize="small", title="policy")
-    fig.suptitle("vCPU share lost to XFD handling (model; proportional to the exit rate: x10 per decade)")
+    fig.suptitle("vCPU share lost to XFD handling: per-exit overhead (simulated) x exit rate (model; x10 per decade)")
     fig.tight_layout()
     out = run_dir / "rdmsr-exit-cpu-share.png"
     fig.savefig(out, dpi=100)
