@@ -9,8 +9,14 @@ public struct SuiteReport: Sendable {
     /// Statistics over the repetitions of each row, by `ResultRow.key`.
     public var aggregates: [String: [RepetitionAggregate]]
 
+    /// Aggregates the repetitions and converts every row's ticks with the
+    /// environment's TSC frequency and ticks per core cycle: reporters
+    /// only format what this holds.
     public init(suite: String, rows: [ResultRow], environment: EnvironmentRecord) {
-        self.suite = suite; self.rows = rows; self.environment = environment
+        self.suite = suite; self.environment = environment
+        self.rows = rows.map {
+            $0.withTickConversions(tscHz: environment.tscHz, ticksPerCoreCycle: environment.ticksPerCoreCycle)
+        }
         aggregates = RepetitionAggregate.over(rows)
     }
 }
@@ -57,7 +63,6 @@ public struct CSVReporter: Reporter {
         let env = report.environment
         for r in report.rows {
             let s = r.summary
-            let isTicks = r.unit == "ticks" && r.value != nil
             let stats: [Double?] = [s?.min, s?.p5, s?.p25, s?.median, s?.p75, s?.p95, s?.p99, s?.max,
                                     s?.mean, s?.stddev, s?.mad, s?.ciLow, s?.ciHigh]
             out += CSV.line([
@@ -67,8 +72,7 @@ public struct CSVReporter: Reporter {
                 CSV.number(r.value), r.unit, s.map { "\($0.count)" } ?? "",
             ] + stats.map(CSV.number) + [
                 s.map { "\($0.outliers)" } ?? "", r.migrationsDropped.map(String.init) ?? "",
-                isTicks ? CSV.number(r.value! * 1e9 / env.tscHz) : "",
-                isTicks ? CSV.number(env.ticksPerCoreCycle.map { r.value! / $0 }) : "",
+                CSV.number(r.medianNanoseconds), CSV.number(r.medianCoreCyclesEst),
                 r.note,
             ])
         }

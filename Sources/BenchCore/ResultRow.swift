@@ -107,6 +107,13 @@ public struct ResultRow: Sendable {
     public var note: String
     /// Raw samples (written only with `--samples`).
     public var samples: [Double]
+    /// `value` in nanoseconds at the run's TSC frequency, for rows in
+    /// ticks; set by `withTickConversions` before reporters run.
+    public var medianNanoseconds: Double? = nil
+    /// `value` in estimated core cycles (ticks / ticks per core cycle of
+    /// the run's add-chain calibration), for rows in ticks; nil without a
+    /// calibration.  Set by `withTickConversions`.
+    public var medianCoreCyclesEst: Double? = nil
 
     public init(suite: String, benchmark: String, params: Params = [:], metric: String,
                 source: FigureSource, gate: GateClass, depends: HostDependency, status: RowStatus = .ok,
@@ -180,6 +187,20 @@ public struct ResultRow: Sendable {
         ResultRow(suite: suite, benchmark: benchmark, params: params, metric: metric,
                   source: source, gate: .exact, depends: depends, status: .skipped, value: nil,
                   unit: unit, note: reason)
+    }
+
+    /// This row with its value in ticks converted to nanoseconds (`tscHz`,
+    /// ticks per second) and estimated core cycles; rows in other units, or
+    /// without a value, get no conversion.
+    public func withTickConversions(tscHz: Double, ticksPerCoreCycle: Double?) -> ResultRow {
+        var r = self
+        guard unit == "ticks", let v = value else {
+            r.medianNanoseconds = nil; r.medianCoreCyclesEst = nil
+            return r
+        }
+        r.medianNanoseconds = v * 1e9 / tscHz
+        r.medianCoreCyclesEst = ticksPerCoreCycle.map { v / $0 }
+        return r
     }
 
     /// The identity compare matches rows on.
