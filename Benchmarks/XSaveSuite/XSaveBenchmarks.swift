@@ -27,6 +27,10 @@ public struct XSaveBenchmarks: BenchmarkSuite {
         BenchmarkInfo("amx", "host AMX save/restore with tile data, or why it cannot run"),
         BenchmarkInfo("amx-estimate", "AMX image save/restore time from the host's bytes per tick (model, estimate)"),
     ]
+    /// Console reports show the first rows: lead with the per-set totals
+    /// and the host's per-operation medians, leave the component tables last.
+    public let consoleOrder = ["size-featureset", "save-restore/per_op", "save-restore", "size-check", "linux-buffer",
+                               "signal-frame", "amx", "amx-estimate", "size-component"]
     public let parameters = [
         SuiteParameter("cpu-model", default: "all",
                        help: "recorded CPUs for the size tables: ids comma-separated, `all` or `none` (the host is always included)"),
@@ -108,16 +112,6 @@ public struct XSaveBenchmarks: BenchmarkSuite {
                                     depends: .cpuKernel, note: "ARCH_REQ_XCOMP_PERM(18) succeeded; the +AMX sets in save-restore include tile data"))
             }
         }
-
-        // Console reports show the first rows: lead with the per-set totals
-        // and the host's per-operation medians, leave the component tables last.
-        let order = ["size-featureset", "save-restore", "size-check", "linux-buffer", "signal-frame", "amx",
-                     "amx-estimate", "size-component"]
-        func rank(_ r: ResultRow) -> Int {
-            let b = order.firstIndex(of: r.benchmark) ?? order.count
-            return r.benchmark == "save-restore" && r.metric != "per_op" ? b * 2 + 1 : b * 2
-        }
-        rows = rows.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
 
         var lines = Highlights.growth(models: models, host: hostModel, rules: kernel.rules)
         if let t = timing { lines += Highlights.hostCosts(t, ctx: ctx) }

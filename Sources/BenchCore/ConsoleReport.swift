@@ -5,10 +5,11 @@ import Foundation
 public enum ConsoleReport {
     public static var maxRows = 40
 
-    public static func print(_ report: SuiteReport, highlights: [String]) {
+    /// `order` is the suite's `consoleOrder`.
+    public static func print(_ report: SuiteReport, highlights: [String], order: [String] = []) {
         let last = report.rows.map(\.repetition).max() ?? 1
         // Rows the runner adds (`_timer`, `_calibration`) are in the CSV only.
-        let rows = report.rows.filter { $0.repetition == last && !$0.benchmark.hasPrefix("_") }
+        let rows = ordered(report.rows.filter { $0.repetition == last && !$0.benchmark.hasPrefix("_") }, by: order)
         var out = "\n== \(report.suite) ==\n"
         for f in failedChecks(report.rows) { out += "  \(f)\n" }
         for h in highlights { out += "  \(h)\n" }
@@ -19,6 +20,17 @@ public enum ConsoleReport {
             }
         }
         StandardStreams.out(out)
+    }
+
+    /// `rows` sorted by the first entry of `order` each matches (a
+    /// `benchmark/metric` or a benchmark name), unmatched last; stable.
+    static func ordered(_ rows: [ResultRow], by order: [String]) -> [ResultRow] {
+        guard !order.isEmpty else { return rows }
+        func rank(_ r: ResultRow) -> Int {
+            order.firstIndex { $0 == r.benchmark + "/" + r.metric || $0 == r.benchmark } ?? order.count
+        }
+        return rows.enumerated().map { (rank: rank($0.element), offset: $0.offset, row: $0.element) }
+            .sorted { ($0.rank, $0.offset) < ($1.rank, $1.offset) }.map(\.row)
     }
 
     /// One "CHECK FAILED" line per failed self-check, every repetition.

@@ -202,7 +202,7 @@ public final class Runner {
                 try record.write(to: dir)
                 finished.append(suite.name)
                 failedChecks += ConsoleReport.failedChecks(rows)
-                ConsoleReport.print(report, highlights: highlights)
+                ConsoleReport.print(report, highlights: highlights, order: suite.consoleOrder)
             }
             // Against the fastest state of the whole run, so said at its end.
             for state in speedStates {

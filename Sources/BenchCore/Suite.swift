@@ -52,11 +52,18 @@ public protocol BenchmarkSuite: Sendable {
     /// frequency is known yet (`tsc` is a placeholder), nothing is allocated
     /// beyond the parse.  `run` parses again and may rely on it passing.
     func configure(_ context: SuiteContext) throws
+    /// The order the console table shows rows in: entries are benchmark
+    /// names or `benchmark/metric`; a row takes the first entry it matches
+    /// (unmatched rows go last), keeping run order within an entry.  Empty
+    /// keeps run order.  Files keep run order.
+    var consoleOrder: [String] { get }
 }
 
 extension BenchmarkSuite {
     /// Suites without parameters to check before the run.
     public func configure(_ context: SuiteContext) throws {}
+    /// Suites whose run order reads well on the console.
+    public var consoleOrder: [String] { [] }
 }
 
 /// Everything a suite needs from the run: the host, the timer, the options.

@@ -147,3 +147,19 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["held.csv", "r.csv"])
     }
 }
+
+/// The console orders rows by the suite's hint; the rows themselves (what
+/// the files get) are left as the suite made them.
+@Suite struct ConsoleOrderTests {
+    static func row(_ b: String, _ m: String) -> ResultRow {
+        .figure("s", b, metric: m, 1, unit: "bytes", source: .model, depends: .none)
+    }
+
+    @Test func rowsFollowTheFirstEntryTheyMatchAndKeepRunOrderWithin() {
+        let rows = [Self.row("c", "x"), Self.row("a", "y"), Self.row("b", "z"), Self.row("a", "per_op"),
+                    Self.row("d", "w"), Self.row("a", "q")]
+        let shown = ConsoleReport.ordered(rows, by: ["a/per_op", "a", "b"]).map { $0.benchmark + "/" + $0.metric }
+        #expect(shown == ["a/per_op", "a/y", "a/q", "b/z", "c/x", "d/w"])
+        #expect(ConsoleReport.ordered(rows, by: []).map(\.metric) == rows.map(\.metric))
+    }
+}
