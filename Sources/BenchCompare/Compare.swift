@@ -136,6 +136,10 @@ public enum Comparison {
         if !current.suitesSelected.contains(r.suite) {
             out.verdict = .notRun
             out.detail = "suite \(r.suite) was not selected in the current run"
+        } else if let pattern = current.filter, let f = try? BenchmarkFilter(pattern),
+                  !f.keeps(suite: r.suite, benchmark: r.benchmark, params: r.params, metric: r.metric) {
+            out.verdict = .notRun
+            out.detail = "not selected by the current run's --filter \(f.pattern)"
         } else if r.gate == .info {
             out.detail = "info row"
         } else if let why = baseline.differs(from: current, on: r.depends) {

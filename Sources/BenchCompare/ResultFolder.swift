@@ -29,6 +29,8 @@ public struct RunInfo: Sendable, Equatable {
     public var complete: Bool
     /// Suite parameters the run was given.
     public var parameters: [String: String]
+    /// The run's `--filter` pattern, when it was narrowed (checked to compile).
+    public var filter: String? = nil
 
     public init(runId: String, schemaVersion: Int = ReportSchema.version, hostFingerprint: String,
                 swiftVersion: String? = nil, toolVersion: String? = nil, gitCommit: String? = nil,
@@ -201,7 +203,13 @@ public struct ResultFolder: Sendable {
             }
             files[suite] = SuiteFileRecord(rows: rows, bytes: bytes, digest: digest)
         }
-        return RunInfo(runId: runId, schemaVersion: ReportSchema.version, hostFingerprint: fingerprint,
+        let filter = json["filter"] as? String
+        if let pattern = filter {
+            do { _ = try BenchmarkFilter(pattern) } catch {
+                throw BenchError.baseline("\(where_): filter '\(pattern)' is not a valid pattern (corrupt)")
+            }
+        }
+        var info = RunInfo(runId: runId, schemaVersion: ReportSchema.version, hostFingerprint: fingerprint,
                        swiftVersion: json["swift_version"] as? String,
                        toolVersion: json["tool_version"] as? String,
                        gitCommit: json["git_commit"] as? String, date: json["date"] as? String,
@@ -211,5 +219,7 @@ public struct ResultFolder: Sendable {
                        cpuIdentity: cpuIdentity, kernelIdentity: kernelIdentity, suitesSelected: selected,
                        suiteFiles: files, complete: complete,
                        parameters: json["parameters"] as? [String: String] ?? [:])
+        info.filter = filter
+        return info
     }
 }

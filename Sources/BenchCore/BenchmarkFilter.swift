@@ -60,12 +60,16 @@ public struct BenchmarkFilter: Sendable {
         ([suite, benchmark] + (params.isEmpty ? [] : [params]) + [metric]).joined(separator: "/")
     }
 
-
     /// Whether the row survives the filter.
     public func keeps(_ row: ResultRow) -> Bool {
-        row.benchmark == "_timer"
-            || Self.search(pattern, in: Self.name(suite: row.suite, benchmark: row.benchmark,
-                                                  params: row.params.description, metric: row.metric))
+        keeps(suite: row.suite, benchmark: row.benchmark, params: row.params.description, metric: row.metric)
+    }
+
+    /// Whether a row of this identity survives the filter (the runner's own
+    /// rows always do); `compare` asks it of a filtered run's baseline rows.
+    public func keeps(suite: String, benchmark: String, params: String, metric: String) -> Bool {
+        benchmark.hasPrefix("_")
+            || Self.search(pattern, in: Self.name(suite: suite, benchmark: benchmark, params: params, metric: metric))
     }
 
     /// Benchmarks of each suite that run: those the pattern names, or every

@@ -54,6 +54,8 @@ public struct EnvironmentRecord: Codable, Sendable {
     public var suitesSelected: [String]
     /// Suite parameters given with `--set` / `--cpu-model`.
     public var parameters: [String: String]
+    /// `--filter`, when the run was narrowed: rows it does not keep were not run.
+    public var filter: String? = nil
     /// One record per finished suite's CSV; a suite selected but absent
     /// here did not finish.
     public var suites: [String: SuiteFileRecord] = [:]
@@ -89,7 +91,7 @@ public struct EnvironmentRecord: Codable, Sendable {
         case swiftVersion = "swift_version", quick, repetitions, seed
         case hostFingerprint = "host_fingerprint", buildConfiguration = "build_configuration"
         case cpuIdentity = "cpu_identity", kernelIdentity = "kernel_identity"
-        case suitesSelected = "suites_selected", parameters, suites, complete
+        case suitesSelected = "suites_selected", parameters, filter, suites, complete
         case kvmPlatform = "kvm_platform", kvmHardwareFigures = "kvm_hardware_figures"
         case kvmPlatformNote = "kvm_platform_note"
         case loadAverage = "load_average"

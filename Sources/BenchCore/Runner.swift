@@ -150,6 +150,7 @@ public final class Runner {
                 hostFingerprint: EnvironmentRecord.fingerprint(cpu: host, onlineCPUs: facts.onlineCPUs),
                 cpuIdentity: host.identity, kernelIdentity: EnvironmentRecord.kernelIdentity(),
                 suitesSelected: suites.map(\.name), parameters: options.parameters)
+            record.filter = options.filter?.pattern
             let kvm = KVMPlatform.detect(host: host)
             record.kvmPlatform = kvm.name
             record.kvmHardwareFigures = kvm.hardwareFigures
@@ -236,7 +237,9 @@ public final class Runner {
     func setFallback(_ folder: RunFolder, finished: [String], current: String?) {
         let pid = getpid()
         var names = [EnvironmentRecord.fileName]
-        if let current { names += ["\(current).csv", "\(current).json", "\(current).samples.csv"] }
+        if let current {
+            names += ["csv", "json", "smaller-is-better.json", "samples.csv.gz"].map { "\(current).\($0)" }
+        }
         var remove = names.map { folder.work.appendingPathComponent(".\($0).tmp-\(pid)").path }
         if finished.isEmpty && !folder.replacing {
             remove.append(folder.work.appendingPathComponent(EnvironmentRecord.fileName).path)

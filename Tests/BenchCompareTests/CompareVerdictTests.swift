@@ -183,6 +183,23 @@ import Testing
         #expect(r2.warnings.contains { $0.contains("incomplete") })
     }
 
+    @Test func rowsAFilteredRunDidNotSelectAreNotRun() throws {
+        let root = Fixture.tempDir()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let b = try Fixture.folder(root, "base", Fixture.exact("x", 1) + Fixture.exact("y", 2))
+        let c = try Fixture.folder(root, "cur", Fixture.exact("x", 1))
+        var env = try EnvironmentRecord.read(from: c)
+        env.filter = "s/x/"
+        try env.write(to: c)
+        let r = try Comparison.run(baseline: b, current: c, options: CompareOptions())
+        #expect(row(r, "s/y/size")?.verdict == .notRun)
+        #expect(r.exitStatus == .ok)
+        // Without the filter the same absence is a missing row.
+        env.filter = nil
+        try env.write(to: c)
+        #expect(try Comparison.run(baseline: b, current: c, options: CompareOptions()).exitStatus == .regression)
+    }
+
     @Test func aFailedSelfCheckIsARegressionWhateverItsGate() throws {
         func check(_ v: Double) -> [ResultRow] {
             [ResultRow.check("s", "c", metric: "error", v, expected: 0, tolerance: 1, unit: "ticks",
