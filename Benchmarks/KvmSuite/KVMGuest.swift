@@ -152,9 +152,7 @@ public final class KVMGuest {
         // Other signals (SIGINT, profilers) may end a KVM_RUN with EINTR too.
         var interruptions = 0
         for _ in 0..<(expectedUserExits + 2 + 1_000) {
-            let t0 = cx_rdtsc_fenced()
-            let rc = vcpu.enter()
-            let t1 = cx_rdtsc_fenced()
+            let (runTicks, rc) = TimingKernel.region { vcpu.enter() }
             if rc == -EINTR {
                 if fired() { return "watchdog: no exit to the done port within the limit (\(describeStop()))" }
                 interruptions += 1
@@ -172,7 +170,7 @@ public final class KVMGuest {
                 return "unexpected port access (port \(io.port), out \(io.out)) at \(describeStop())"
             }
             out.userExits += 1
-            if previousWasExitPort { out.hostRunTicks.append(Double(t1 &- t0)) }
+            if previousWasExitPort { out.hostRunTicks.append(runTicks) }
             previousWasExitPort = true
         }
         return "more exits than the program makes (\(interruptions) interrupted runs)"

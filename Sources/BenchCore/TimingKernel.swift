@@ -171,6 +171,19 @@ public final class TimingKernel: @unchecked Sendable {
     /// `samples` values in ticks.  This is the floor every region pays.
     public func emptyRegion(samples: Int) -> [Double] { core.emptyRegion(samples: samples) }
 
+    /// One event in one fenced region, for what cannot repeat in a loop
+    /// (one ioctl, one KVM_RUN, a first tile use): its ticks, the region's
+    /// fixed cost (the run's empty region) included, and the body's value.
+    /// The first fence makes earlier work finish before the start is read,
+    /// the second makes the body finish before the end is read.
+    @inline(__always)
+    public static func region<T>(_ body: () throws -> T) rethrows -> (ticks: Double, value: T) {
+        let t0 = cx_rdtsc_fenced()
+        let value = try body()
+        let t1 = cx_rdtsc_fenced()
+        return (Double(t1 &- t0), value)
+    }
+
     /// Amortised per-operation cost of `body`, in ticks.
     ///
     /// `body(n)` must perform the operation exactly `n` times.  Each sample
