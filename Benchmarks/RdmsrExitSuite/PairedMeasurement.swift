@@ -4,13 +4,14 @@ import Foundation
 /// Interleaved measurement of several exit loops, so that configurations
 /// compared with each other see the same machine state.
 ///
-/// Each round takes one differenced sample of every loop,
-/// `(t(2K exits) - t(K exits)) / K` ticks per exit through
-/// `TimingKernel.measure`, in an order rotated from round to round so slow
-/// drift (core clock, neighbours) does not favour one loop.  Sample `s` of
-/// every loop comes from the same round, so per-round differences cancel
-/// what the round had in common; a short round (small K) keeps the
-/// machine's speed from moving much within it.
+/// The timing kernel runs the rounds (`TimingKernel.interleaved`): each
+/// round takes one differenced sample of every loop,
+/// `(t(2K exits) - t(K exits)) / K` ticks per exit, in an order rotated
+/// from round to round so slow drift (core clock, neighbours) does not
+/// favour one loop.  `TimingSamples.alignedRounds` pairs the samples by
+/// round, so per-round differences cancel what the round had in common; a
+/// short round (small K) keeps the machine's speed from moving much within
+/// it.
 ///
 /// All loops of a round run the same window of their exit sequences, and
 /// the window moves on by K exits every round, so over the rounds the
@@ -19,9 +20,10 @@ import Foundation
 ///
 /// Disturbances are one-sided: something else ran during a region (an
 /// interrupt, a hypervisor exit, another thread), adding time to it.
-/// - The thread's context-switch count is read (getrusage, outside the timed
+/// - The kernel reads the thread's context-switch count (outside the timed
 ///   regions) around each sample; a sample during which the thread was
-///   switched out is discarded, counted, and retaken (up to 3 times).
+///   switched out is discarded, counted, and retaken (up to 3 times).  A
+///   round that still lacks a loop's sample is dropped for every loop.
 /// - Disturbances the guest OS cannot see (interrupts, the hypervisor
 ///   descheduling this vCPU) are found afterwards: a region longer than the
 ///   far-out Tukey fence (Q3 + 3 IQR) of that loop's regions of the same
@@ -57,8 +59,12 @@ public enum PairedMeasurement {
     /// exits tile it without wrapping.
     public static func sequenceLength(inner: Int, samples: Int) -> Int { inner * (samples + 1) }
 
+    /// Retakes of a sample during which the thread was context-switched out.
+    static let preemptionRetries = 3
+
     /// Precondition: every loop has the same number of exits, at least
-    /// `2 * inner`; samples >= 1.
+    /// `2 * inner`; samples >= 1.  `warmup` untimed `run(2 * inner)` calls of
+    /// every loop, at offset 0, come first.
     public static func run(_ loops: [ExitLoop], inner: Int, samples: Int, kernel: TimingKernel,
                            warmup: Int = 2) -> Result {
         precondition(!loops.isEmpty && samples >= 1 && loops.allSatisfy { $0.count >= 2 * inner })
@@ -66,53 +72,35 @@ public enum PairedMeasurement {
         let windows = (loops[0].count - 2 * inner) / inner + 1
         for l in loops { l.offset = 0 }
         for _ in 0..<warmup { for l in loops { l.run(2 * inner) } }
-        // rounds[r][i] = (perOp, short region, long region) of loop i.
-        var rounds: [[(perOp: Double, short: Double, long: Double)]] = []
-        var dropped = 0, preempted = 0, migrated = 0, round = 0
-        while rounds.count < samples && round < samples * 4 {
-            var got: [(perOp: Double, short: Double, long: Double)?] = Array(repeating: nil, count: loops.count)
-            var ok = true
-            for l in loops { l.offset = (round % windows) * inner }
-            for j in 0..<loops.count {
-                let i = (j + round) % loops.count
-                for _ in 0..<4 {
-                    let before = contextSwitches()
-                    let m = kernel.measure(inner: inner, samples: 1, warmup: 0) { loops[i].run($0) }
-                    migrated += m.migrationsDropped
-                    if contextSwitches() != before { preempted += 1; continue }
-                    if let v = m.perOp.first, let s = m.shortRegions.first, let l = m.longRegions.first {
-                        got[i] = (v, s, l); break
-                    }
-                }
-                if got[i] == nil { ok = false; break }
-            }
-            round += 1
-            if ok { rounds.append(got.map { $0! }) } else { dropped += 1 }
+        // Round r runs window r (mod windows) of every loop; warm-up calls
+        // (round -1) would run window 0, but the plan asks for none.
+        let cases = loops.map { loop in
+            TimedCase.differenced(inner: inner, before: { loop.offset = (max($0, 0) % windows) * inner }) { loop.run($0) }
         }
+        let plan = RoundPlan(rounds: samples, samples: samples, warmupCalls: 0, preemptionRetries: preemptionRetries)
+        let measured = kernel.interleaved(cases, plan: plan, step: { _ in })
+        // [loop][k]: values of the k-th round every loop completed.  The raw
+        // regions are stored index for index with the values, so the same
+        // rounds line up.
+        let aligned = TimingSamples.alignedRounds(measured)
+        let short = TimingSamples.alignedRounds(measured.map { TimingSamples(perOp: $0.shortRegions, rounds: $0.rounds) }).values
+        let long = TimingSamples.alignedRounds(measured.map { TimingSamples(perOp: $0.longRegions, rounds: $0.rounds) }).values
+        let complete = aligned.rounds.count
         // Upper fences per loop and region length.
-        var fences: [(short: Double, long: Double)] = []
-        for i in 0..<loops.count {
-            func fence(_ v: [Double]) -> Double {
-                guard v.count >= 4 else { return .infinity }
-                let s = Summary(v)
-                return s.p75 + 3 * (s.p75 - s.p25) + fenceSlackTicks
-            }
-            fences.append((fence(rounds.map { $0[i].short }), fence(rounds.map { $0[i].long })))
+        func fence(_ v: [Double]) -> Double {
+            guard v.count >= 4 else { return .infinity }
+            let s = Summary(v)
+            return s.p75 + 3 * (s.p75 - s.p25) + fenceSlackTicks
         }
-        let clean = rounds.filter { r in
-            r.indices.allSatisfy { r[$0].short <= fences[$0].short && r[$0].long <= fences[$0].long }
+        let fences = loops.indices.map { i in (short: fence(short[i]), long: fence(long[i])) }
+        let clean = (0..<complete).filter { k in
+            loops.indices.allSatisfy { short[$0][k] <= fences[$0].short && long[$0][k] <= fences[$0].long }
         }
-        let kept = clean.count >= min(5, rounds.count) ? clean : rounds
-        let per = (0..<loops.count).map { i in kept.map { $0[i].perOp } }
-        return Result(perLoop: per, roundsDropped: dropped, migratedSamples: migrated, preemptedSamples: preempted,
-                      disturbedRounds: rounds.count - kept.count)
-    }
-
-    /// Voluntary + involuntary context switches of the calling thread so far
-    /// (getrusage with RUSAGE_THREAD, Linux value 1).
-    static func contextSwitches() -> Int {
-        var ru = rusage()
-        guard getrusage(__rusage_who_t(1), &ru) == 0 else { return 0 }
-        return ru.ru_nvcsw + ru.ru_nivcsw
+        let kept = clean.count >= min(5, complete) ? clean : Array(0..<complete)
+        let per = loops.indices.map { i in kept.map { aligned.values[i][$0] } }
+        return Result(perLoop: per, roundsDropped: samples - complete,
+                      migratedSamples: measured.reduce(0) { $0 + $1.migrationsDropped },
+                      preemptedSamples: measured.reduce(0) { $0 + $1.preempted },
+                      disturbedRounds: complete - kept.count)
     }
 }

@@ -126,6 +126,22 @@ import Testing
         #expect((0..<16).contains { slot[$0] != 0xA5 }, "the swap's XSAVE never ran")
     }
 
+    @Test func pairedMeasurementAccountsForEveryRoundAndTilesTheWindows() throws {
+        let host = CPUDescription.host()
+        let inner = 8, samples = 6
+        let config = ExitPlanConfig(policy: .none, guest: .legacy, msrCost: .cycles(0), costs: .zero,
+                                    rules: XFDPolicyStateTests.k618, guestQuantum: 0, writeInterval: 1, fpuSwap: false)
+        let count = PairedMeasurement.sequenceLength(inner: inner, samples: samples)
+        let plan = try ExitPlan(reasons: Array(repeating: .io, count: count), config: config)
+        let loops = [ExitLoop(plan: plan, proxy: nil, areas: nil), ExitLoop(plan: plan, proxy: nil, areas: nil)]
+        let r = PairedMeasurement.run(loops, inner: inner, samples: samples, kernel: TimingKernel(features: host.features))
+        #expect(r.perLoop.count == 2 && r.perLoop[0].count == r.perLoop[1].count)
+        // Every planned round is clean, set aside or dropped.
+        #expect(r.perLoop[0].count + r.disturbedRounds + r.roundsDropped == samples)
+        // The windows tile the sequence: the last round ran the last window.
+        #expect(loops.allSatisfy { $0.offset == (samples - 1) * inner })
+    }
+
     @Test func measuredCostsBecomeTheDefaultWithTheModelKept() {
         let t = ExitCostTable(measured: [.roundTrip: MeasuredExitCost(cycles: 1_234, origin: "kvm suite, CPUID exit"),
                                          .handler(.io): MeasuredExitCost(cycles: .nan, origin: "broken")])
