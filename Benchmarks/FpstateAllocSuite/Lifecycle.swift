@@ -13,10 +13,13 @@ struct PolicyLatency {
 /// destroy, every vCPU with AMX in CPUID and using it, so each yields one
 /// sample per event.
 ///
-/// Rounds are interleaved: round r runs one fleet of every allocator and
-/// policy before round r + 1 starts.  On a shared machine a slow phase of a
-/// few seconds then moves every distribution a little instead of moving a
-/// few of them entirely, which keeps medians comparable between runs.
+/// Rounds are interleaved (`roundPlan`): round r runs one fleet of every
+/// allocator and policy, in the timing kernel's rotated order, before
+/// round r + 1 starts.  On a shared machine a slow phase of a few seconds
+/// then moves every distribution a little instead of moving a few of them
+/// entirely, which keeps medians comparable between runs; the rotation
+/// keeps one cell from always running first, just after the previous
+/// round's last.
 final class LifecycleBenchmark {
     /// One allocator x policy: its counting wrapper, simulator and samples.
     final class Cell {
@@ -37,14 +40,15 @@ final class LifecycleBenchmark {
             latency = PolicyLatency(source: allocator.source)
         }
 
-        /// One fleet; its samples are kept when `record`.  After a failure the cell stops.
-        func round(_ plan: FleetPlan, record: Bool) {
+        /// One fleet; its samples are kept as round `r`'s, or dropped for
+        /// the warm-up (`r` < 0).  After a failure the cell stops.
+        func round(_ plan: FleetPlan, _ r: Int) {
             guard error == nil else { return }
             do {
                 let o = try sim.run(plan, policy: policy)
-                guard record else { return }
-                latency.create.append(o.create); latency.setCpuid.append(o.setCpuid)
-                latency.firstUse.append(o.firstUse); latency.destroy.append(o.destroy)
+                guard r >= 0 else { return }
+                latency.create.append(o.create, round: r); latency.setCpuid.append(o.setCpuid, round: r)
+                latency.firstUse.append(o.firstUse, round: r); latency.destroy.append(o.destroy, round: r)
             } catch {
                 self.error = error
             }
@@ -77,8 +81,18 @@ final class LifecycleBenchmark {
         return out
     }
 
+    /// `rounds` fleets of `latency-vcpus` vCPUs per cell: one sample per
+    /// vCPU and event.
+    var roundPlan: RoundPlan {
+        RoundPlan(rounds: cfg.rounds, samples: cfg.rounds * cfg.latencyVCPUs)
+    }
+
+    func fleet(vcpus: Int) -> FleetPlan {
+        FleetPlan(vcpus: vcpus, cpuidPercent: 100, adoptionPercent: 100, seed: ctx.seed)
+    }
+
     func run() throws -> [ResultRow] {
-        let plan = FleetPlan(vcpus: cfg.latencyVCPUs, cpuidPercent: 100, adoptionPercent: 100, seed: ctx.seed)
+        let rounds = roundPlan
         let s = cfg.sizes
         // Heap allocators: room for two fleets' peak, kept resident (see HeapPin).
         var seen = Set<String>()
@@ -89,10 +103,12 @@ final class LifecycleBenchmark {
         defer { pins.forEach { $0.release() } }
 
         try ctx.progress.step("lifecycle warm-up")
-        for c in cells { c.round(plan, record: false) }  // allocator caches, code paths, heap
-        for r in 0..<cfg.rounds {
-            try ctx.progress.step("lifecycle round \(r + 1)/\(cfg.rounds)")
-            for c in cells { c.round(plan, record: true) }
+        let warmup = fleet(vcpus: rounds.samples(inRound: 0))
+        for c in cells { c.round(warmup, -1) }  // allocator caches, code paths, heap
+        for r in 0..<rounds.rounds {
+            try ctx.progress.step("lifecycle round \(r + 1)/\(rounds.rounds)")
+            let plan = fleet(vcpus: rounds.samples(inRound: r))
+            for j in cells.indices { cells[rounds.caseIndex(j, inRound: r, of: cells.count)].round(plan, r) }
         }
         var rows = skipped.map {
             ResultRow.skipped(suite, "lifecycle", params([("allocator", $0.label)]), metric: "create_ticks",
@@ -149,14 +165,6 @@ final class LifecycleBenchmark {
 
     func countRows(_ p: Params, _ c: CountingAllocator) -> [ResultRow] {
         LeakCount.rows(suite, "lifecycle", p, c)
-    }
-}
-
-extension TimingSamples {
-    /// Appends another measurement's samples (same kind of event).
-    mutating func append(_ other: TimingSamples) {
-        perOp += other.perOp
-        migrationsDropped += other.migrationsDropped
     }
 }
 

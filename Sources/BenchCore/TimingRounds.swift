@@ -79,6 +79,13 @@ public struct RoundPlan: Sendable {
         samples / rounds + (r < samples % rounds ? 1 : 0)
     }
 
+    /// The case that runs `position`-th (0-based) in round `r` of `count`
+    /// cases: with `rotate`, the order starts one case later every round.
+    /// Precondition: `0 <= position < count`, `r >= 0`.
+    public func caseIndex(_ position: Int, inRound r: Int, of count: Int) -> Int {
+        rotate ? (position + r) % count : position
+    }
+
     /// Upper bound on untimed warm-up calls, whatever the clock says.
     static let maxWarmupCalls = 1 << 22
 }
@@ -111,7 +118,7 @@ extension ClockedKernel {
             let n = plan.samples(inRound: r)
             guard n > 0 else { continue }
             for j in cases.indices {
-                let i = plan.rotate ? (j + r) % cases.count : j
+                let i = plan.caseIndex(j, inRound: r, of: cases.count)
                 let c = cases[i]
                 for attempt in 0...plan.preemptionRetries {
                     c.before(r)

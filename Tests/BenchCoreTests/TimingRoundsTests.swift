@@ -34,6 +34,17 @@ import Testing
         #expect(log == ["x", "y", "z", "x", "y", "z"])
     }
 
+    @Test func roundOrderIsTheKernelsForCallersThatRunTheirOwnSlices() {
+        let rotated = RoundPlan(rounds: 3, samples: 3)
+        #expect((0..<3).map { r in (0..<3).map { rotated.caseIndex($0, inRound: r, of: 3) } }
+                == [[0, 1, 2], [1, 2, 0], [2, 0, 1]])
+        let fixed = RoundPlan(rounds: 3, samples: 3, rotate: false)
+        #expect((0..<3).map { r in (0..<3).map { fixed.caseIndex($0, inRound: r, of: 3) } }
+                == [[0, 1, 2], [0, 1, 2], [0, 1, 2]])
+        // A fleet per round: 10 samples over 4 rounds are 3, 3, 2, 2.
+        #expect((0..<4).map { RoundPlan(rounds: 4, samples: 10).samples(inRound: $0) } == [3, 3, 2, 2])
+    }
+
     @Test func warmUpRunsEveryCaseUntilTheTicksHavePassed() {
         // Each warm-up call costs 2 edge reads' worth of clock (the loop's
         // check) plus the body: 10 + 1,000 ticks; 3,000 ticks take 3 calls.

@@ -91,6 +91,27 @@ final class HalfResidentAllocator: StateAllocator {
         #expect(rows.allSatisfy { $0.depends == .none })  // recorded CPU, kernel given
     }
 
+    /// The lifecycle's rounds follow the kernel's plan: every cell takes one
+    /// fleet's events per round, merged in round order.
+    @Test func lifecycleTakesOneFleetPerCellAndRound() throws {
+        let ctx = context(["latency-vcpus": "8"])
+        let cfg = try FpstateAllocConfig(ctx)
+        let suite = FpstateAllocBenchmarks()
+        let lifecycle = LifecycleBenchmark(suite: suite.name, ctx: ctx, cfg: cfg, allocators: try suite.makeAllocators(cfg))
+        _ = try lifecycle.run()
+        let plan = lifecycle.roundPlan
+        #expect(plan.rounds == cfg.rounds && (0..<plan.rounds).allSatisfy { plan.samples(inRound: $0) == 8 })
+        #expect(!lifecycle.cells.isEmpty)
+        for c in lifecycle.cells {
+            #expect(c.error == nil)
+            for m in [c.latency.create, c.latency.destroy] {
+                #expect(m.rounds.count == m.perOp.count && m.rounds == m.rounds.sorted())
+                #expect(Set(m.rounds).isSubset(of: Set(0..<plan.rounds)))
+                #expect(m.perOp.count + m.migrationsDropped == plan.samples, "\(c.label) \(c.policy)")
+            }
+        }
+    }
+
     /// Every row of a small run carries the source its kind declares, and
     /// rows depend on what chose their inputs.
     @Test func smallRunMatchesTheSourceTable() throws {
