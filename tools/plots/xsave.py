@@ -124,7 +124,7 @@ def plot_sizes(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | None:
             handles.append(plt.Rectangle((0, 0), 1, 1, facecolor=COMPONENT_COLORS[key], edgecolor="black",
                                          hatch="//" if key == "layout overhead" else None, label=label))
     handles.append(plt.Rectangle((0, 0), 0, 0, color="none",
-                                 label="source: recorded CPUs = model; host = measured (its CPUID)"))
+                                 label="source: model (recorded CPUs; host from its own CPUID)"))
     fig.legend(handles=handles, loc="upper center", ncol=4, fontsize=8, frameon=False)
     fig.subplots_adjust(top=0.88, bottom=0.1, hspace=0.45)
     out = run_dir / "xsave-sizes.png"
