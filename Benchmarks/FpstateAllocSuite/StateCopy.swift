@@ -86,7 +86,7 @@ public struct StateCopier: Sendable {
 /// reloads vector registers behind the compiler's back, and a call boundary
 /// (every vector register caller-saved) keeps caller values out of them.
 @inline(never)
-public func expandState(_ old: StateBlock, to newBytes: Int, allocator: StateAllocator,
+public func expandState(_ old: StateBlock, to newBytes: Int, allocator: CountingAllocator,
                         copier: StateCopier, inUse: Bool, xcompBV: UInt64) -> (block: StateBlock, restored: Bool)? {
     guard let new = allocator.allocate(newBytes) else { return nil }
     var restored = false
@@ -95,6 +95,6 @@ public func expandState(_ old: StateBlock, to newBytes: Int, allocator: StateAll
         restored = true
     }
     new.registers.storeBytes(of: xcompBV, toByteOffset: XSaveLayout.legacyAreaSize + 8, as: UInt64.self)
-    allocator.release(old)
+    allocator.release(old)  // a refused free is counted, and fails the leak check
     return (new, restored)
 }

@@ -10,7 +10,7 @@ import RdmsrExitSuite
 /// constants stay the defaults (the `kvm` suite still reports the platform's
 /// figures, labelled as such).
 enum MeasuredExitCosts {
-    static func forRdmsrExit(_ ctx: SuiteContext) -> [ExitCostItem: MeasuredExitCost] {
+    @Sendable static func forRdmsrExit(_ ctx: SuiteContext) -> [ExitCostItem: MeasuredExitCost] {
         guard KVMPlatform.detect(host: ctx.host).hardwareFigures, let tpc = ctx.ticksPerCoreCycle,
               let m = KVMExitCycles.measure(host: ctx.host, ticksPerCoreCycle: tpc) else { return [:] }
         return costs(m)
