@@ -1,15 +1,9 @@
 """Plots of the `rdmsr-exit` suite (called by tools/plot.py).
 
-rdmsr-exit-cpu-share.png   share of one vCPU lost to each XFD policy's
-                           per-exit overhead (over `none`) versus the exit
-                           rate, one panel per guest kind plus the fleet.
-                           A band spans the injected RDMSR costs of the
-                           sweep, the line is its middle cost, dashed lines
-                           are the stand-in instructions.  These are model
-                           figures computed from the loop's measured
-                           overheads; points at or below zero (overhead
-                           lost in the noise) cannot be drawn on a log axis
-                           and are left out.
+rdmsr-exit-cpu-share.png   share of one vCPU lost to each XFD policy at
+                           100,000 exits/s against the injected RDMSR cost,
+                           one panel per guest kind plus the fleet (drawn
+                           by rdmsr_share.py from tools/results.py).
 rdmsr-exit-break-even.png  guest XFD writes per 1,000 exits above which
                            always-intercept costs more than a per-exit
                            RDMSR, versus the RDMSR cost: the analytic
@@ -29,14 +23,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 from report_rows import num as _num, params as _params  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 
-POLICIES = ["passthrough-at-cpuid", "passthrough-on-first-write", "always-intercept"]
-COLORS = {"passthrough-at-cpuid": "tab:red", "passthrough-on-first-write": "tab:blue",
-          "always-intercept": "tab:green"}
-GUESTS = ["legacy", "linux-idle", "linux-some-amx", "amx-active"]
-
-
-
-
 def _collect(rows: list[dict], benchmark: str, metric: str) -> list[tuple[dict, float, str]]:
     """(params, median over repetitions, source) per distinct params."""
     groups: dict[str, list[float]] = {}
@@ -55,63 +41,6 @@ def _collect(rows: list[dict], benchmark: str, metric: str) -> list[tuple[dict, 
 
 def _is_cycles(label: str) -> bool:
     return label.isdigit()
-
-
-def plot_cpu_share(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | None:
-    per_guest = _collect(rows, "cpu-share", "vcpu_share_lost")
-    fleet = _collect(rows, "fleet", "vcpu_share_lost")
-    if not per_guest and not fleet:
-        return None
-    panels = [(g, [(p, v, s) for p, v, s in per_guest if p.get("guest") == g]) for g in GUESTS]
-    if fleet:
-        name = next(iter(fleet))[0].get("fleet", "").replace(":", "=").replace("/", ", ")
-        panels.append((f"fleet ({name})", fleet))
-    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4.6), sharey=True, squeeze=False)
-    for ax, (title, data) in zip(axes[0], panels):
-        for policy in POLICIES:
-            mine = [(p, v, s) for p, v, s in data if p.get("policy") == policy]
-            costs = sorted({p["rdmsr"] for p, _, _ in mine if _is_cycles(p.get("rdmsr", ""))}, key=int)
-            rates = sorted({float(p["exits_per_s"]) for p, _, _ in mine})
-            source = next((s for _, _, s in mine), "simulated")
-            if costs:
-                lo, mid, hi = costs[0], costs[len(costs) // 2], costs[-1]
-
-                def series(cost: str) -> list[float | None]:
-                    vals = {float(p["exits_per_s"]): v for p, v, _ in mine if p.get("rdmsr") == cost}
-                    return [vals.get(r) if (vals.get(r) or 0) > 0 else None for r in rates]
-
-                low, high = series(lo), series(hi)
-                pts = [(r, a, b) for r, a, b in zip(rates, low, high) if a is not None and b is not None]
-                if pts:
-                    ax.fill_between([p[0] for p in pts], [p[1] for p in pts], [p[2] for p in pts],
-                                    color=COLORS[policy], alpha=0.15)
-                m = [(r, v) for r, v in zip(rates, series(mid)) if v is not None]
-                if m:
-                    ax.plot([p[0] for p in m], [p[1] for p in m], "o-", color=COLORS[policy],
-                            label=f"{policy}: RDMSR {lo}-{hi} cycles, line {mid} ({source} overhead from the timed loop)")
-            for proxy, style in (("proxy-rdpid", "--"), ("proxy-rdtscp", ":")):
-                vals = {float(p["exits_per_s"]): v for p, v, _ in mine if p.get("rdmsr") == proxy and v > 0}
-                if vals:
-                    xs = sorted(vals)
-                    ax.plot(xs, [vals[x] for x in xs], style, color=COLORS[policy],
-                            label=f"{policy}: {proxy} (model from proxy measurement)")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_title(title)
-        ax.set_xlabel("vm-exits per second per vCPU")
-        ax.grid(True, which="both", alpha=0.3)
-    axes[0][0].set_ylabel("vCPU time lost to the XFD policy (% of one CPU)")
-    handles, labels = axes[0][-1].get_legend_handles_labels()
-    if not handles:
-        handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=7, frameon=False)
-    fig.suptitle("rdmsr-exit: per-exit XFD overhead over `none` as CPU share (model from the simulated loop's measured overheads)",
-                 fontsize=10)
-    fig.tight_layout(rect=(0, 0.16, 1, 0.95))
-    out = run_dir / "rdmsr-exit-cpu-share.png"
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
 
 
 def plot_break_even(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | None:

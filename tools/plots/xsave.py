@@ -14,7 +14,6 @@ xsave-ticks-vs-bytes.png  host: median ticks per operation against the
 """
 from __future__ import annotations
 
-import json
 import pathlib
 
 import matplotlib
@@ -41,8 +40,6 @@ COMPONENT_COLORS = {
 }
 COMPONENT_NAMES = {2: "AVX (YMM_Hi128)", 5: "AVX-512 opmask", 6: "AVX-512 ZMM_Hi256",
                    7: "AVX-512 Hi16_ZMM", 9: "PKRU", 17: "AMX XTILECFG", 18: "AMX XTILEDATA"}
-
-
 
 
 def _ok(rows: list[dict], benchmark: str, metric: str | None = None) -> list[dict]:
@@ -128,84 +125,6 @@ def plot_sizes(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | None:
     fig.legend(handles=handles, loc="upper center", ncol=4, fontsize=8, frameon=False)
     fig.subplots_adjust(top=0.88, bottom=0.1, hspace=0.45)
     out = run_dir / "xsave-sizes.png"
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return out
-
-
-def plot_ticks_vs_bytes(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | None:
-    timing = [r for r in _ok(rows, "save-restore", "per_op") if r.get("source") == "measured"]
-    if not timing:
-        return None
-    written = {}
-    for r in _ok(rows, "save-restore", "bytes_written"):
-        p = _params(r)
-        fmt = "compacted" if p["op"] == "xsavec" else "standard"
-        written[(r.get("repetition"), p["set"], p["state"], fmt, p["op"])] = _num(r["value"])
-
-    def bytes_for(r: dict) -> float | None:
-        p = _params(r)
-        op = p["op"]
-        rep = r.get("repetition")
-        if op in ("xsave", "xsaveopt", "xsavec"):
-            return written.get((rep, p["set"], p["state"], "compacted" if op == "xsavec" else "standard", op))
-        if op in ("xrstor", "xsave+xrstor"):
-            return written.get((rep, p["set"], p["state"], "standard", "xsave"))
-        if op in ("xrstor-compacted", "xsavec+xrstor-compacted"):
-            return written.get((rep, p["set"], p["state"], "compacted", "xsavec"))
-        if op == "xsaveopt+xrstor":
-            return written.get((rep, p["set"], p["state"], "standard", "xsaveopt"))
-        return None
-
-    ops = sorted({_params(r)["op"] for r in timing}, key=lambda o: (("+" in o), o))
-    cmap = plt.get_cmap("tab10")
-    colors = {op: cmap(i % 10) for i, op in enumerate(ops)}
-    fig, ax = plt.subplots(figsize=(10, 6))
-    seen = set()
-    for r in timing:
-        p = _params(r)
-        b = bytes_for(r)
-        if b is None:
-            continue
-        med, lo, hi = _num(r["value"]), _num(r.get("p25")), _num(r.get("p75"))
-        yerr = [[med - lo], [hi - med]] if lo is not None and hi is not None else None
-        marker = "o" if p["state"] == "dirty" else "x"
-        key = (p["op"], p["state"])
-        ax.errorbar(b, med, yerr=yerr, fmt=marker, color=colors[p["op"]], ms=6, capsize=2,
-                    label=f"{p['op']}, {p['state']} [measured]" if key not in seen else None)
-        seen.add(key)
-    for r in _ok(rows, "amx-estimate"):
-        if not r["metric"].endswith("_ticks") or r["metric"] == "pair_ticks":
-            continue
-        p = _params(r)
-        size = 10752 if r["metric"] == "xsavec_ticks" else 11008
-        for s in _ok(rows, "size-featureset", "compacted_bytes" if r["metric"] == "xsavec_ticks" else "standard_bytes"):
-            sp = _params(s)
-            if sp.get("cpu") == p.get("cpu") and sp.get("set") == p.get("set"):
-                size = _num(s["value"])
-        ax.scatter(size, _num(r["value"]), marker="*", s=160, facecolors="none",
-                   edgecolors="black",
-                   label="AMX image estimate [model, not measured]" if "est" not in seen else None)
-        ax.annotate(f"{p.get('cpu')} {r['metric'].replace('_ticks', '')}", (size, _num(r["value"])),
-                    textcoords="offset points", fontsize=7,
-                    xytext={"xsave_ticks": (6, 6), "xsavec_ticks": (6, -10)}.get(r["metric"], (6, 0)))
-        seen.add("est")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("bytes moved (bytes the probe save wrote; AMX: recorded image size), log scale")
-    ax.set_ylabel("median TSC ticks per operation (p25-p75 bars), log scale")
-    ax.set_title("host XSAVE-family cost versus bytes (o dirty, x clean)")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7, ncol=2, loc="upper left")
-    try:
-        hz = float(json.loads((run_dir / "environment.json").read_text())["tsc_hz"])
-        scale = 1e9 / hz
-        sec = ax.secondary_yaxis("right", functions=(lambda t: t * scale, lambda n: n / scale))
-        sec.set_ylabel("nanoseconds (at the TSC rate)")
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    fig.tight_layout()
-    out = run_dir / "xsave-ticks-vs-bytes.png"
     fig.savefig(out, dpi=120)
     plt.close(fig)
     return out
