@@ -89,13 +89,15 @@ public enum Comparison {
         let bRows = Dictionary(grouping: b.rows, by: \.key)
         let cRows = Dictionary(grouping: c.rows, by: \.key)
         var out: [RowComparison] = []
+        // Compiled once; ResultFolder.read has already refused a pattern that does not compile.
+        let filter = c.info.filter.flatMap { try? BenchmarkFilter($0) }
         for key in Set(bRows.keys).union(cRows.keys) {
             switch (bRows[key], cRows[key]) {
             case let (bs?, cs?):
                 out.append(VerdictRules.compare(baseline: bs, current: cs, options: options,
                                                 hostDifference: { b.info.differs(from: c.info, on: $0) }))
             case let (bs?, nil):
-                out.append(absent(bs, baseline: b.info, current: c.info))
+                out.append(absent(bs, baseline: b.info, current: c.info, filter: filter))
             case let (nil, cs?):
                 out.append(oneSided(cs, .onlyInCurrent))
             case (nil, nil):
@@ -130,14 +132,14 @@ public enum Comparison {
     /// A baseline row the current run lacks.  Missing is a failure unless
     /// the current run did not select the suite, the row is info, or what
     /// the row depends on differs (another CPU has other rows).
-    static func absent(_ rows: [StoredRow], baseline: RunInfo, current: RunInfo) -> RowComparison {
+    static func absent(_ rows: [StoredRow], baseline: RunInfo, current: RunInfo,
+                       filter: BenchmarkFilter?) -> RowComparison {
         let r = rows.first!
         var out = oneSided(rows, .onlyInBaseline)
         if !current.suitesSelected.contains(r.suite) {
             out.verdict = .notRun
             out.detail = "suite \(r.suite) was not selected in the current run"
-        } else if let pattern = current.filter, let f = try? BenchmarkFilter(pattern),
-                  !f.keeps(suite: r.suite, benchmark: r.benchmark, params: r.params, metric: r.metric) {
+        } else if let f = filter, !f.keeps(suite: r.suite, benchmark: r.benchmark, params: r.params, metric: r.metric) {
             out.verdict = .notRun
             out.detail = "not selected by the current run's --filter \(f.pattern)"
         } else if r.gate == .info {

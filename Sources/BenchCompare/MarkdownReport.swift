@@ -37,10 +37,10 @@ public enum MarkdownReport {
             md += details("\(sec.ungated.count) timing row(s) changed or inconclusive, not gated (--only-exact)",
                           sec.ungated, r.options)
         }
-        if !sec.missing.isEmpty {
-            md += "\n<details><summary>\(sec.missing.count) row(s) on one side only (not gated)</summary>\n\n"
-            md += sec.missing.prefix(maxRows).map { "- \($0.verdict.rawValue): `\($0.name)`\n" }.joined()
-            if sec.missing.count > maxRows { md += "- ... \(sec.missing.count - maxRows) more\n" }
+        if !sec.oneSided.isEmpty {
+            md += "\n<details><summary>\(sec.oneSided.count) row(s) on one side only (not gated)</summary>\n\n"
+            md += sec.oneSided.prefix(maxRows).map { "- \($0.verdict.rawValue): `\($0.name)`\n" }.joined()
+            if sec.oneSided.count > maxRows { md += "- ... \(sec.oneSided.count - maxRows) more\n" }
             md += "\n</details>\n"
         }
         if !sec.info.isEmpty {

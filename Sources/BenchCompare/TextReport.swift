@@ -31,9 +31,9 @@ public enum TextReport {
                 out += "\n\(sec.hostDiffers.count) host-dependent row(s) reported, not gated: what they depend on differs (listed with --all and in --markdown)\n"
             }
         }
-        if !sec.missing.isEmpty {
+        if !sec.oneSided.isEmpty {
             out += "\nrows on one side only (not gated):\n"
-            for m in sec.missing { out += "  \(m.verdict.rawValue): \(m.name)\n" }
+            for m in sec.oneSided { out += "  \(m.verdict.rawValue): \(m.name)\n" }
         }
         if !sec.info.isEmpty {
             if all {
@@ -97,8 +97,8 @@ enum ReportText {
         var ungated: [RowComparison]
         /// Info rows, largest relative change first.
         var info: [RowComparison]
-        /// Rows on one side only, outside suites missing as a whole.
-        var missing: [RowComparison]
+        /// Ungated rows on one side only, outside suites absent as a whole.
+        var oneSided: [RowComparison]
         /// Host-dependent rows whose dependency differs between the runs.
         var hostDiffers: [RowComparison]
     }
@@ -113,11 +113,11 @@ enum ReportText {
             let x = abs(a.element.relativeChange ?? .infinity), y = abs(b.element.relativeChange ?? .infinity)
             return x != y ? x > y : a.offset < b.offset
         }.map(\.element)
-        let missing = r.rows.filter {
+        let oneSided = r.rows.filter {
             ($0.verdict == .onlyInBaseline || $0.verdict == .onlyInCurrent) && !wholeSuites.contains($0.suite)
         }
         return Sections(gated: shown.filter(\.gated), ungated: shown.filter { !$0.gated }, info: info,
-                        missing: missing, hostDiffers: r.rows.filter { $0.verdict == .hostDiffers })
+                        oneSided: oneSided, hostDiffers: r.rows.filter { $0.verdict == .hostDiffers })
     }
 
     /// verdict, row, baseline, current, change, p, reps, detail.

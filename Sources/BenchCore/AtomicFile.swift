@@ -23,6 +23,17 @@ public enum AtomicFile {
         }
     }
 
+    /// A JSON value (pretty-printed, sorted keys, final line break), whole or not at all.
+    public static func writeJSON(_ object: Any, to url: URL) throws {
+        let data: Data
+        do {
+            data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        } catch {
+            throw BenchError.output("cannot encode \(url.lastPathComponent): \(error.localizedDescription)")
+        }
+        try write(data + Data("\n".utf8), to: url)
+    }
+
     public static func write(_ text: String, to url: URL) throws {
         try write(Data(text.utf8), to: url)
     }

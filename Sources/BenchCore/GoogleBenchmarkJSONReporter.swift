@@ -153,14 +153,8 @@ public struct GoogleBenchmarkJSONReporter: Reporter {
             "suite": report.suite,
         ]
         let json: [String: Any] = ["context": context, "benchmarks": benchmarks, "xfd_bench_rows": others]
-        let data: Data
-        do {
-            data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
-        } catch {
-            throw BenchError.output("cannot encode \(report.suite).json: \(error.localizedDescription)")
-        }
         let name = "\(report.suite).json"
-        try AtomicFile.write(data + Data("\n".utf8), to: dir.appendingPathComponent(name))
+        try AtomicFile.writeJSON(json, to: dir.appendingPathComponent(name))
         return [name]
     }
 

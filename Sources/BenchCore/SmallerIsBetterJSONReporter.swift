@@ -41,14 +41,8 @@ public struct SmallerIsBetterJSONReporter: Reporter {
             if let spread, spread.isFinite { e["range"] = "± \(CSV.number(spread))" }
             entries.append(e)
         }
-        let data: Data
-        do {
-            data = try JSONSerialization.data(withJSONObject: entries, options: [.prettyPrinted, .sortedKeys])
-        } catch {
-            throw BenchError.output("cannot encode \(report.suite).smaller-is-better.json: \(error.localizedDescription)")
-        }
         let name = "\(report.suite).smaller-is-better.json"
-        try AtomicFile.write(data + Data("\n".utf8), to: dir.appendingPathComponent(name))
+        try AtomicFile.writeJSON(entries, to: dir.appendingPathComponent(name))
         return [name]
     }
 }
