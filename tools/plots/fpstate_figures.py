@@ -23,8 +23,9 @@ EVENTS = [("create_ticks", "create"), ("set_cpuid_ticks", "KVM_SET_CPUID2"),
           ("first_use_ticks", "first use (#NM)"), ("destroy_ticks", "destroy")]
 
 
-def plot_memory(run_dir: pathlib.Path) -> pathlib.Path | None:
-    df = results.last_repetition(results.load(run_dir, suites=["fpstate-alloc"]))
+def memory_series(df) -> tuple[str, dict[float, dict[str, list[tuple[float, float]]]]] | None:
+    """What fpstate-alloc-memory.png draws: the metric used and, per AMX
+    adoption level, each policy's (vCPUs, MiB) medians; None without rows."""
     if df.empty:
         return None
     for metric in ("resident_bytes", "resident_bytes_model", "requested_bytes"):
@@ -33,17 +34,31 @@ def plot_memory(run_dir: pathlib.Path) -> pathlib.Path | None:
             break
     else:
         return None
-    levels = sorted(set(mem.adoption.dropna()))
+    out: dict[float, dict[str, list[tuple[float, float]]]] = {}
+    for level in sorted(set(mem.adoption.dropna())):
+        sub = mem[mem.adoption == level]
+        for policy in sorted(set(sub.policy.dropna())):
+            g = sub[sub.policy == policy].groupby("vcpus")["value"].median().sort_index()
+            out.setdefault(float(level), {})[policy] = [(float(n), float(v) / 2**20) for n, v in g.items()]
+    return metric, out
+
+
+def plot_memory(run_dir: pathlib.Path) -> pathlib.Path | None:
+    df = results.last_repetition(results.load(run_dir, suites=["fpstate-alloc"]))
+    drawn = memory_series(df)
+    if drawn is None:
+        return None
+    metric, series_by_level = drawn
+    mem = results.ok(df, "memory", metric)
+    levels = list(series_by_level)
     fig, axes = plt.subplots(1, len(levels), figsize=(3.8 * len(levels) + 2, 4.2), sharey=True, squeeze=False)
     top = mem.value.max() / 2**20 * 1.05
     for ax, level in zip(axes[0], levels):
-        sub = mem[mem.adoption == level]
         series = {}
-        for i, policy in enumerate(sorted(set(sub.policy.dropna()))):
-            g = sub[sub.policy == policy].groupby("vcpus")["value"].median().sort_index()
-            series[policy] = tuple(g.values)
+        for i, (policy, points) in enumerate(series_by_level[level].items()):
+            series[policy] = tuple(points)
             color, marker, line = _style(policy)
-            ax.plot(g.index, g.values / 2**20, color=color, marker=marker, linestyle=line,
+            ax.plot([n for n, _ in points], [m for _, m in points], color=color, marker=marker, linestyle=line,
                     linewidth=3.5 - 1.2 * i, markersize=8 - 2 * i, label=f"{policy}")
         same = [p for p in series if list(series.values()).count(series[p]) > 1]
         if same:
@@ -67,11 +82,23 @@ def plot_memory(run_dir: pathlib.Path) -> pathlib.Path | None:
     return out
 
 
+def latency_points(df) -> dict[str, dict[str, dict[str, tuple[float, float, float, float, float]]]]:
+    """What fpstate-alloc-latency.png draws: allocator -> policy -> event
+    metric -> (median, p25, p75, p5, p95) in ticks, first matching row."""
+    life = df[(df.benchmark == "lifecycle") & (df.status == "ok") & df.metric.isin([m for m, _ in EVENTS])]
+    out: dict = {}
+    for r in life.itertuples():
+        out.setdefault(r.allocator, {}).setdefault(r.policy, {}).setdefault(
+            r.metric, (float(r.value), float(r.p25), float(r.p75), float(r.p5), float(r.p95)))
+    return out
+
+
 def plot_latency(run_dir: pathlib.Path) -> pathlib.Path | None:
     df = results.last_repetition(results.load(run_dir, suites=["fpstate-alloc"]))
-    life = df[(df.benchmark == "lifecycle") & (df.status == "ok") & df.metric.isin([m for m, _ in EVENTS])]
-    if life.empty:
+    points = latency_points(df)
+    if not points:
         return None
+    life = df[(df.benchmark == "lifecycle") & (df.status == "ok") & df.metric.isin([m for m, _ in EVENTS])]
     allocators = list(dict.fromkeys(life.allocator.dropna()))
     policies = sorted(set(life.policy.dropna()))
     cols = 2
@@ -85,14 +112,13 @@ def plot_latency(run_dir: pathlib.Path) -> pathlib.Path | None:
         for i, policy in enumerate(policies):
             color, marker, _ = _style(policy)
             for j, (metric, _) in enumerate(EVENTS):
-                r = sub[(sub.policy == policy) & (sub.metric == metric)]
-                if r.empty:
+                if metric not in points[allocator].get(policy, {}):
                     continue
-                r = r.iloc[0]
+                med, p25, p75, p5, p95 = points[allocator][policy][metric]
                 x = j + (i - (len(policies) - 1) / 2) * width
-                ax.errorbar([x], [r.value], yerr=[[r.value - r.p25], [r.p75 - r.value]], color=color,
+                ax.errorbar([x], [med], yerr=[[med - p25], [p75 - med]], color=color,
                             marker=marker, capsize=3, linestyle="none", label=policy)
-                ax.plot([x, x], [r.p5, r.p95], color=color, linewidth=0.8, alpha=0.5)
+                ax.plot([x, x], [p5, p95], color=color, linewidth=0.8, alpha=0.5)
         ax.set_xticks(range(len(EVENTS)), [e for _, e in EVENTS], fontsize=8)
         ax.set_ylim(bottom=0)
         ax.set_title(f"allocator {allocator} ({', '.join(sorted(set(sub.source.astype(str))))})", fontsize=10)

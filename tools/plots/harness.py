@@ -21,8 +21,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 from report_rows import num as _num, tsc_hz as _tsc_hz  # noqa: E402
 
 
-
-
 def _ok(rows: list[dict], benchmark: str, metric: str) -> list[dict]:
     return [r for r in rows if r.get("benchmark") == benchmark and r.get("metric") == metric
             and r.get("status") == "ok" and _num(r.get("value")) is not None]
@@ -54,30 +52,40 @@ def _grid(values: list[float]) -> float | None:
     return min(gaps) if gaps else None
 
 
+def timer_lines(rows: list[dict]) -> dict[str, list[tuple[int, str, list[tuple[int, float]]]]]:
+    """What harness-timer.png draws: per origin (`swift`, `kernel`) one
+    (repetition, source, [(quantile position, ticks)]) per repetition."""
+    timer = _ok(rows, "timer", "empty_region")
+    out: dict[str, list] = {}
+    for origin in ("swift", "kernel"):
+        reps = sorted((r for r in timer if _param(r, "from") == origin), key=lambda r: int(r["repetition"]))
+        for r in reps:
+            points = [(q, _num(r.get(col))) for col, q in QUANTILES if _num(r.get(col)) is not None]
+            if points:
+                out.setdefault(origin, []).append((int(r["repetition"]), r.get("source", "measured"), points))
+    return out
+
+
 def plot_timer(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | None:
     """Quantiles of the empty fenced region, one line per origin and
     repetition: a quantised distribution stays visible as steps, where
     boxes collapse onto one value."""
-    timer = _ok(rows, "timer", "empty_region")
-    if not timer:
+    lines_by_origin = timer_lines(rows)
+    if not lines_by_origin:
         return None
     palette = {"swift": "tab:blue", "kernel": "tab:orange"}
     names = {"swift": "bare fenced pair", "kernel": "kernel region, empty closure"}
     fig, ax = plt.subplots(figsize=(9, 4.8))
     seen: list[float] = []
-    for origin in ("swift", "kernel"):
-        reps = sorted((r for r in timer if _param(r, "from") == origin), key=lambda r: int(r["repetition"]))
-        for i, r in enumerate(reps):
-            points = [(q, _num(r.get(col))) for col, q in QUANTILES if _num(r.get(col)) is not None]
-            if not points:
-                continue
+    for origin, reps in lines_by_origin.items():
+        for i, (_, source, points) in enumerate(reps):
             xs, ys = zip(*points)
             seen += ys
             # Origins side by side at each quantile, so equal values do not hide each other.
             shift = -0.04 if origin == "swift" else 0.04
             ax.plot([x + shift for x in xs], ys, drawstyle="steps-mid", marker="o", color=palette[origin],
                     alpha=0.9 if i == 0 else 0.45,
-                    label=f"{names[origin]} ({r.get('source', 'measured')})" if i == 0 else None)
+                    label=f"{names[origin]} ({source})" if i == 0 else None)
     if not seen:
         plt.close(fig)
         return None
@@ -110,23 +118,33 @@ def plot_timer(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | None:
     return out
 
 
-def plot_add_chain(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | None:
-    chains = [(float(_param(r, "adds") or "nan"), _num(r["value"]), r["repetition"])
-              for r in _ok(rows, "add-chain", "region")]
+def add_chain_data(rows: list[dict]) -> tuple[list[tuple[float, float]], tuple[float, float, float | None] | None]:
+    """What harness-add-chain.png draws: (adds, region ticks) per row and
+    repetition, and the fit of the last repetition (ticks per add,
+    intercept, R² or None), None without fit rows."""
+    chains = [(float(_param(r, "adds") or "nan"), _num(r["value"])) for r in _ok(rows, "add-chain", "region")]
     chains = [c for c in chains if c[0] == c[0]]
+    slope_rows, icpt_rows = _ok(rows, "add-chain", "ticks_per_add"), _ok(rows, "add-chain", "intercept")
+    fit = None
+    if slope_rows and icpt_rows:
+        r2 = _ok(rows, "add-chain", "r_squared")
+        fit = (_num(slope_rows[-1]["value"]), _num(icpt_rows[-1]["value"]), _num(r2[-1]["value"]) if r2 else None)
+    return chains, fit
+
+
+def plot_add_chain(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | None:
+    chains, fit = add_chain_data(rows)
     if not chains:
         return None
     fig, ax = plt.subplots(figsize=(7, 4.5))
     ax.scatter([c[0] for c in chains], [c[1] for c in chains], s=18, color="tab:blue",
                label="region median per repetition (measured)", zorder=3)
-    slope_rows, icpt_rows = _ok(rows, "add-chain", "ticks_per_add"), _ok(rows, "add-chain", "intercept")
-    if slope_rows and icpt_rows:
-        slope, icpt = _num(slope_rows[-1]["value"]), _num(icpt_rows[-1]["value"])
-        r2 = _ok(rows, "add-chain", "r_squared")
+    if fit:
+        slope, icpt, r2 = fit
         xs = [0, max(c[0] for c in chains) * 1.05]
         label = f"fit, last repetition: {slope:.4f} ticks/add + {icpt:.1f} ticks"
-        if r2:
-            label += f" (R² {_num(r2[-1]['value']):.5f})"
+        if r2 is not None:
+            label += f" (R² {r2:.5f})"
         ax.plot(xs, [icpt + slope * x for x in xs], color="tab:red", linewidth=1, label=label + " (measured)")
     ax.set_xlabel("dependent adds per timed region")
     ax.set_ylabel("region time, TSC ticks")

@@ -43,27 +43,39 @@ def _is_cycles(label: str) -> bool:
     return label.isdigit()
 
 
-def plot_break_even(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | None:
+def break_even_data(rows: list[dict]) -> tuple[dict[int, tuple[str, list[tuple[int, float]]]],
+                                               list[tuple[int, float, str]]]:
+    """What rdmsr-exit-break-even.png draws: per exit round trip (cycles)
+    the formula's source and (RDMSR cycles, writes per 1,000 exits) sorted
+    by cost; and the loop's (RDMSR cycles, writes, source) points, numeric
+    costs with a positive break-even only (medians over repetitions)."""
     data = _collect(rows, "break-even", "writes_per_1k_exits")
     formula = [(p, v, s) for p, v, s in data if p.get("from") == "formula"]
     loop = [(p, v, s) for p, v, s in data if p.get("from") == "loop"]
-    if not formula and not loop:
+    lines = {}
+    for t in sorted({int(float(p["round_trip"])) for p, _, _ in formula}):
+        pts = sorted((int(p["rdmsr"]), v) for p, v, _ in formula if int(float(p["round_trip"])) == t)
+        source = next(s for p, _, s in formula if int(float(p["round_trip"])) == t)
+        lines[t] = (source, pts)
+    lp = sorted((int(p["rdmsr"]), v, s) for p, v, s in loop if _is_cycles(p.get("rdmsr", "")) and v > 0)
+    return lines, lp
+
+
+def plot_break_even(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | None:
+    lines, lp = break_even_data(rows)
+    if not lines and not lp:
         return None
     fig, ax = plt.subplots(figsize=(7.5, 5))
-    trips = sorted({int(p["round_trip"]) for p, _, _ in formula})
     cmap = plt.get_cmap("viridis")
-    for i, t in enumerate(trips):
-        pts = sorted((int(p["rdmsr"]), v) for p, v, _ in formula if int(p["round_trip"]) == t)
-        source = next(s for p, _, s in formula if int(p["round_trip"]) == t)
-        ax.plot([x for x, _ in pts], [y for _, y in pts], "-", color=cmap(i / max(1, len(trips) - 1)),
+    for i, (t, (source, pts)) in enumerate(lines.items()):
+        ax.plot([x for x, _ in pts], [y for _, y in pts], "-", color=cmap(i / max(1, len(lines) - 1)),
                 label=f"formula, exit round trip {t} cycles ({source})")
-    lp = sorted((int(p["rdmsr"]), v, s) for p, v, s in loop if _is_cycles(p.get("rdmsr", "")) and v > 0)
     if lp:
         ax.plot([x for x, _, _ in lp], [y for _, y, _ in lp], "ks", fillstyle="none",
                 label=f"from the loop's measured costs ({lp[0][2]}, from measured)")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    costs = sorted({int(p["rdmsr"]) for p, _, _ in formula} | {x for x, _, _ in lp})
+    costs = sorted({x for _, pts in lines.values() for x, _ in pts} | {x for x, _, _ in lp})
     if costs:
         ax.set_xticks(costs)
         ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())

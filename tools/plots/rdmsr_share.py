@@ -17,8 +17,10 @@ import results  # noqa: E402
 from answers import _style  # noqa: E402
 
 
-def plot_cpu_share(run_dir: pathlib.Path) -> pathlib.Path | None:
-    df = results.load(run_dir, suites=["rdmsr-exit"])
+def share_panels(df):
+    """What rdmsr-exit-cpu-share.png draws: (exits/s drawn, [(panel title,
+    rows)]) with each panel's rows at that rate, numeric RDMSR costs, last
+    repetition; None when the run has no share rows."""
     if df.empty or "rdmsr" not in df:
         return None
     per_guest = results.ok(df, "cpu-share", "vcpu_share_lost")
@@ -31,6 +33,18 @@ def plot_cpu_share(run_dir: pathlib.Path) -> pathlib.Path | None:
     panels = [(g, per_guest[per_guest.guest == g]) for g in per_guest.guest.dropna().unique()]
     if not fleet.empty:
         panels.append(("fleet " + str(fleet.fleet.dropna().iloc[0]), fleet))
+    drawn = []
+    for title, sub in panels:
+        sub = sub[(sub.exits_per_s == rate) & sub.rdmsr.notna()]
+        drawn.append((title, sub[sub.repetition == sub.repetition.max()]))
+    return rate, drawn
+
+
+def plot_cpu_share(run_dir: pathlib.Path) -> pathlib.Path | None:
+    found = share_panels(results.load(run_dir, suites=["rdmsr-exit"]))
+    if found is None:
+        return None
+    rate, panels = found
     cols = 3
     nrows = (len(panels) + cols - 1) // cols
     fig, axes = plt.subplots(nrows, cols, figsize=(13, 3.6 * nrows), sharey=True, squeeze=False)
@@ -38,8 +52,6 @@ def plot_cpu_share(run_dir: pathlib.Path) -> pathlib.Path | None:
         ax.set_visible(False)
     top = 0.0
     for ax, (title, sub) in zip(axes.flat, panels):
-        sub = sub[(sub.exits_per_s == rate) & sub.rdmsr.notna()]
-        sub = sub[sub.repetition == sub.repetition.max()]
         for policy in sorted(set(sub.policy.dropna())):
             color, marker, line = _style(policy)
             g = sub[sub.policy == policy].groupby("rdmsr")["value"].median().sort_index()

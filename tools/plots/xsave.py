@@ -53,9 +53,14 @@ def _first_rep(rows: list[dict]) -> list[dict]:
     return [r for r in rows if (r.get("repetition") or "1") == reps[0]] if reps else rows
 
 
-def plot_sizes(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | None:
+def size_bars(rows: list[dict]) -> tuple[list[str], dict[str, str], dict[str, list[tuple[str, str, int, list[tuple[object, int, int]]]]]]:
+    """What xsave-sizes.png draws: the CPUs in drawing order, each CPU's
+    source, and per format (`standard_bytes`, `compacted_bytes`) one bar
+    (cpu, set, total bytes, [(segment, bottom, height)]) per recorded total:
+    the 576-byte legacy area and header, each enabled component the set
+    holds, then the layout overhead up to the total."""
     rows = _first_rep(rows)
-    sizes: dict[str, dict[int, int]] = {}     # cpu -> component -> bytes (enabled only)
+    sizes: dict[str, dict[int, int]] = {}
     sources: dict[str, str] = {}
     for r in _ok(rows, "size-component", "size"):
         p = _params(r)
@@ -68,17 +73,9 @@ def plot_sizes(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | None:
         for r in _ok(rows, "size-featureset", fmt):
             p = _params(r)
             totals[(p["cpu"], p["set"], fmt)] = int(float(r["value"]))
-    cpus = [c for c in sizes if any(k[0] == c for k in totals)]
-    if not cpus:
-        return None
-    cpus.sort(key=lambda c: (c == "host", c))
-
-    bars = max(len([k for k in totals if k[2] == f]) for f in ("standard_bytes", "compacted_bytes"))
-    fig, axes = plt.subplots(2, 1, figsize=(max(9.0, 0.32 * bars + 3), 10), sharey=True)
-    used: set = set()
-    for ax, fmt, title in zip(axes, ("standard_bytes", "compacted_bytes"),
-                              ("standard format (XSAVE / XSAVEOPT)", "compacted format (XSAVEC)")):
-        x, ticks, labels = 0.0, [], []
+    cpus = sorted((c for c in sizes if any(k[0] == c for k in totals)), key=lambda c: (c == "host", c))
+    bars: dict[str, list] = {"standard_bytes": [], "compacted_bytes": []}
+    for fmt in bars:
         for cpu in cpus:
             for s in SET_ORDER:
                 total = totals.get((cpu, s, fmt))
@@ -86,23 +83,43 @@ def plot_sizes(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | None:
                     continue
                 comps = [c for step in SET_ORDER[:SET_ORDER.index(s) + 1] for c in SET_COMPONENTS[step]
                          if c >= 2 and enabled.get((cpu, c))]
+                segments: list[tuple[object, int, int]] = [("legacy+header", 0, 576)]
                 bottom = 576
-                ax.bar(x, 576, color=COMPONENT_COLORS["legacy+header"], edgecolor="black", linewidth=0.3)
-                used.add("legacy+header")
                 for c in comps:
                     h = sizes[cpu].get(c, 0)
-                    ax.bar(x, h, bottom=bottom, color=COMPONENT_COLORS.get(c, "tab:brown"),
-                           edgecolor="black", linewidth=0.3)
-                    used.add(c)
+                    segments.append((c, bottom, h))
                     bottom += h
                 if total > bottom:
-                    ax.bar(x, total - bottom, bottom=bottom, color="white", edgecolor="black",
-                           hatch="//", linewidth=0.3)
-                    used.add("layout overhead")
+                    segments.append(("layout overhead", bottom, total - bottom))
+                bars[fmt].append((cpu, s, total, segments))
+    return cpus, sources, bars
+
+
+def plot_sizes(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | None:
+    cpus, sources, drawn = size_bars(rows)
+    if not cpus:
+        return None
+
+    bars = max(len(drawn["standard_bytes"]), len(drawn["compacted_bytes"]))
+    fig, axes = plt.subplots(2, 1, figsize=(max(9.0, 0.32 * bars + 3), 10), sharey=True)
+    used: set = set()
+    for ax, fmt, title in zip(axes, ("standard_bytes", "compacted_bytes"),
+                              ("standard format (XSAVE / XSAVEOPT)", "compacted format (XSAVEC)")):
+        x, ticks, labels = 0.0, [], []
+        for cpu in cpus:
+            mine = [b for b in drawn[fmt] if b[0] == cpu]
+            for _, s, total, segments in mine:
+                for segment, bottom, h in segments:
+                    if segment == "layout overhead":
+                        ax.bar(x, h, bottom=bottom, color="white", edgecolor="black", hatch="//", linewidth=0.3)
+                    else:
+                        ax.bar(x, h, bottom=bottom, color=COMPONENT_COLORS.get(segment, "tab:brown"),
+                               edgecolor="black", linewidth=0.3)
+                    used.add(segment)
                 ticks.append(x)
                 labels.append(SHORT_SET[s])
                 x += 1
-            ax.text(x - 0.5 - len([s for s in SET_ORDER if (cpu, s, fmt) in totals]) / 2, -0.13,
+            ax.text(x - 0.5 - len(mine) / 2, -0.13,
                     f"{cpu}\n[{sources.get(cpu, '?')}]", transform=ax.get_xaxis_transform(),
                     ha="center", va="top", fontsize=9)
             x += 0.8

@@ -23,6 +23,25 @@ SAVE_OF = {"xsave": ("xsave", "xsave"), "xsaveopt": ("xsaveopt", "xsaveopt"), "x
            "xsaveopt+xrstor": ("xsaveopt", "xsaveopt")}
 
 
+def ticks_vs_bytes_points(df) -> dict[tuple[str, str], list[tuple[float, float, float, float]]]:
+    """What xsave-ticks-vs-bytes.png draws in its measured panels: per
+    (state, op) the (bytes the save wrote, median ticks, p25, p75) of each
+    measured row whose save has a byte count in the same repetition and set."""
+    if df.empty:
+        return {}
+    timing = results.ok(df, "save-restore", "per_op")
+    timing = timing[timing.source == "measured"]
+    written = results.ok(df, "save-restore", "bytes_written")
+    size = {(r.repetition, r.set, r.state, r.op): r.value for r in written.itertuples()}
+    out: dict[tuple[str, str], list] = {}
+    for r in timing.itertuples():
+        save = SAVE_OF.get(r.op)
+        b = size.get((r.repetition, r.set, r.state, save[1])) if save else None
+        if b is not None:
+            out.setdefault((r.state, r.op), []).append((float(b), float(r.value), float(r.p25), float(r.p75)))
+    return out
+
+
 def plot_ticks_vs_bytes(run_dir: pathlib.Path) -> pathlib.Path | None:
     df = results.load(run_dir, suites=["xsave"])
     if df.empty:
@@ -31,8 +50,7 @@ def plot_ticks_vs_bytes(run_dir: pathlib.Path) -> pathlib.Path | None:
     timing = timing[timing.source == "measured"]
     if timing.empty:
         return None
-    written = results.ok(df, "save-restore", "bytes_written")
-    size = {(r.repetition, r.set, r.state, r.op): r.value for r in written.itertuples()}
+    points = ticks_vs_bytes_points(df)
     ops = sorted(set(timing.op), key=lambda o: ("+" in o, o))
     cmap = plt.get_cmap("tab10")
     colors = {op: cmap(i % 10) for i, op in enumerate(ops)}
@@ -43,16 +61,12 @@ def plot_ticks_vs_bytes(run_dir: pathlib.Path) -> pathlib.Path | None:
                              gridspec_kw={"width_ratios": [3, 3, 1.3][:len(panels)]})
     ymax = timing.p75.max() * 1.1
     for ax, state in zip(axes, ["dirty", "clean"]):
-        sub = timing[timing.state == state]
         for op in ops:
-            rows = sub[sub.op == op]
-            save = SAVE_OF.get(op)
-            xs, ys, lo, hi = [], [], [], []
-            for r in rows.itertuples():
-                b = size.get((r.repetition, r.set, r.state, save[1])) if save else None
-                if b is None:
-                    continue
-                xs.append(b); ys.append(r.value); lo.append(r.value - r.p25); hi.append(r.p75 - r.value)
+            drawn = points.get((state, op), [])
+            xs = [b for b, _, _, _ in drawn]
+            ys = [v for _, v, _, _ in drawn]
+            lo = [v - p25 for _, v, p25, _ in drawn]
+            hi = [p75 - v for _, v, _, p75 in drawn]
             if xs:
                 pair = "+" in op
                 ax.errorbar(xs, ys, yerr=[lo, hi], fmt="s" if pair else "o", color=colors[op], capsize=2,
