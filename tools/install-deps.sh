@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building, testing and plotting need and are missing:
 #   - libnuma-dev, zlib1g-dev and pkg-config (Debian/Ubuntu, through apt-get; sudo when not root)
-#   - a Python virtual environment in .venv with tools/requirements.txt (matplotlib)
+#   - a Python virtual environment in .venv with tools/requirements.txt (matplotlib,
+#     pandas, and pytest for tools/tests)
 # Safe to run again: it only installs what is absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,9 +23,10 @@ if ((${#need[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-if ! .venv/bin/python -c 'import matplotlib, pandas' >/dev/null 2>&1; then
-    echo "install-deps: creating .venv with $(tr '\n' ' ' < tools/requirements.txt)" >&2
-    if ! python3 -m venv .venv >/dev/null 2>&1; then
+if ! .venv/bin/python -c 'import matplotlib, pandas, pytest' >/dev/null 2>&1; then
+    echo "install-deps: installing into .venv: $(tr '\n' ' ' < tools/requirements.txt)" >&2
+    # A .venv made before a requirement was added is kept and completed.
+    if [ ! -x .venv/bin/python ] && ! python3 -m venv .venv >/dev/null 2>&1; then
         # Debian's system Python keeps venv in a separate package.
         sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
         $sudo apt-get update -qq

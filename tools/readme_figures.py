@@ -2,14 +2,23 @@
 
     .venv/bin/python tools/readme_figures.py            # rewrite the README block
     .venv/bin/python tools/readme_figures.py --check    # exit 1 if the README drifted
+    (--run DIR reads another reference run, --readme FILE another README)
 
 Every figure in the block is read from the committed reference run with its
 source label; nothing is typed by hand, so the README cannot drift from the
-run it cites.  `.ci/run` runs `--check`.
+run it cites.  `--check` also reads every number in the README's prose
+(outside the block, code blocks and `code` spans) and rejects one that no
+row of Results/reference or Results/reference-quick supports and that is
+not in ALLOWED.  A number written with a unit (ticks, cycles, bytes, B,
+KiB, MiB, GiB, %, MHz, ns) is supported by an ok row of that unit whose
+value rounds to it at the precision written, or by a row's note that
+states it with the unit; a bare number by any number in a row's params or
+note.  `.ci/run` runs `--check`.
 """
 from __future__ import annotations
 
 import pathlib
+import re
 import sys
 
 import pandas as pd
@@ -181,13 +190,120 @@ class Figures:
                 f"{hw} [{ok.source.iloc[0]}] |")
 
 
+# Numbers the README states that no row holds, each with the reason it
+# needs none.  Keyed by the number as `numbers()` reads it: digits as
+# written, then the k/M suffix and the unit when present.
+ALLOWED = {
+    "0.008": "2/252: the smallest Mann-Whitney p with 5 repetitions a side, worked out in the sentence",
+    "252": "C(10, 5), the count of orderings in the same sentence",
+    "130": "exit code of an interrupted run (the exit-code table)",
+    "4180": "RFC 4180, the CSV format",
+    "5.16": "Linux version that added arch_prctl(ARCH_REQ_XCOMP_PERM)",
+    "6.12": "Linux version of the x2APIC ICR fastpath rule",
+    "6.16": "Linux version of the TDX rule",
+    "72": "the width of `benchmark summary`, in columns",
+    "1 GiB": "the fpstate-alloc memory budget's cap (MemoryBudget.swift)",
+    "1,060 cycle": "the cost table's exit round trip plus CPUID, 950 + 110 cycles (its note states the sum)",
+    "15 %": "the loop-fidelity tolerance, a constant of the suite",
+    "3 ticks": "the loop-fidelity tolerance, a constant of the suite",
+    "95 %": "the confidence level of the median's interval",
+    "100 %": "the top of the AMX adoption range, a parameter range",
+}
+
+UNITS = {"tick": "ticks", "ticks": "ticks", "cycle": "cycles", "cycles": "cycles", "B": "bytes",
+         "byte": "bytes", "bytes": "bytes", "KiB": "bytes", "MiB": "bytes", "GiB": "bytes",
+         "%": "%", "MHz": "MHz", "ns": "ns"}
+SCALE = {"k": 1e3, "M": 1e6, "KiB": 1024, "MiB": 2**20, "GiB": 2**30}
+# A number, an optional k/M suffix, an optional unit after a space or hyphen.
+NUMBER = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)([kM])?(?![A-Za-z0-9])"
+                    r"(?:[ -]?(ticks?|cycles?|B(?![\w])|bytes?|KiB|MiB|GiB|%|MHz|ns)(?![A-Za-z]))?")
+
+
+def prose(text: str) -> str:
+    """`text` without the generated block, code blocks, `code` spans, link
+    targets, numbered-list markers, identifiers holding digits (AVX-512,
+    x86-64, IA32_XFD, add-chain-1000) and hex literals: what is left are
+    the numbers a person reads as figures.  Line breaks are kept, so line
+    numbers still match the file."""
+    def blank(m: re.Match) -> str:
+        return "\n" * m.group(0).count("\n")
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        inside, tail = rest.split(END, 1)
+        text = head + "\n" * inside.count("\n") + tail
+    text = re.sub(r"```.*?```", blank, text, flags=re.S)
+    text = re.sub(r"`[^`\n]*`", "", text)
+    text = re.sub(r"\]\([^)]*\)", "]", text)
+    text = re.sub(r"^(\s*)\d+\.\s", r"\1", text, flags=re.M)
+    text = re.sub(r"\b[A-Za-z_]\w*(?:[-/][\w.]+)+", "", text)
+    text = re.sub(r"\b[A-Za-z_]+\d\w*", "", text)
+    return re.sub(r"\b0x[0-9A-Fa-f]+\b", "", text)
+
+
+def numbers(text: str) -> list[tuple[int, str, float, str | None]]:
+    """(line, key, value, unit class) of every number in the README's prose;
+    `key` is how ALLOWED names it, value the number with its suffix and
+    unit scale applied (13.9k -> 13900, 8 KiB -> 8192)."""
+    out = []
+    for n, line in enumerate(prose(text).split("\n"), start=1):
+        for m in NUMBER.finditer(line):
+            digits, suffix, unit = m.group(1).rstrip(","), m.group(2), m.group(3)
+            key = digits + (suffix or "") + (f" {unit}" if unit else "")
+            value = float(digits.replace(",", "")) * SCALE.get(suffix, 1) * SCALE.get(unit, 1)
+            out.append((n, key, value, UNITS[unit] if unit else None))
+    return out
+
+
+class Support:
+    """What the reference runs hold: ok values with their units, numbers
+    stated with a unit in notes, and every number of params and notes."""
+
+    def __init__(self, run_dirs: list[pathlib.Path]):
+        self.values: dict[str, list[float]] = {}
+        self.stated: set[tuple[float, str]] = set()
+        self.bare: set[float] = set()
+        for run_dir in run_dirs:
+            df = results.load(run_dir)
+            if df.empty:
+                continue
+            ok = df[(df.status == "ok") & df.value.notna()]
+            for unit, g in ok.groupby(ok.unit.astype(str), observed=True):
+                self.values.setdefault(unit, []).extend(float(v) for v in g.value.unique())
+            texts = set(df.note.astype(str)) | set(df.params.astype(str))
+            for text in texts:
+                for m in NUMBER.finditer(text):
+                    digits, suffix, unit = m.group(1).rstrip(","), m.group(2), m.group(3)
+                    value = float(digits.replace(",", "")) * SCALE.get(suffix, 1) * SCALE.get(unit, 1)
+                    self.bare.add(value)
+                    if unit:
+                        self.stated.add((value, UNITS[unit]))
+
+    def supports(self, key: str, value: float, unit: str | None) -> bool:
+        if unit is None:
+            return value in self.bare
+        if (value, unit) in self.stated:
+            return True
+        digits = key.split(" ")[0].rstrip("kM").replace(",", "")
+        places = len(digits.split(".")[1]) if "." in digits else 0
+        scale = value / float(digits) if float(digits) else 1.0
+        return any(f"{v / scale:.{places}f}" == digits for v in self.values.get(unit, []))
+
+
+def unsupported(text: str, support: Support) -> list[str]:
+    """One line per number of the README that no row supports and ALLOWED
+    does not list."""
+    return [f"README.md:{line}: '{key}' is in no row of the reference runs and not in ALLOWED"
+            for line, key, value, unit in numbers(text)
+            if key not in ALLOWED and not support.supports(key, value, unit)]
+
+
 def block(run_dir: pathlib.Path) -> str:
     return "\n".join([BEGIN, *Figures(run_dir).lines(), END])
 
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
-    readme = ROOT / "README.md"
+    readme = pathlib.Path(argv[argv.index("--readme") + 1]) if "--readme" in argv else ROOT / "README.md"
     text = readme.read_text()
     if BEGIN not in text or END not in text:
         print("readme_figures: README.md has no reference-figures block", file=sys.stderr)
@@ -201,7 +317,12 @@ def main(argv: list[str]) -> int:
             print("readme_figures: README.md's reference figures differ from Results/reference; "
                   "run .venv/bin/python tools/readme_figures.py", file=sys.stderr)
             return 1
-        print("readme_figures: README.md agrees with Results/reference")
+        problems = unsupported(text, Support([run, ROOT / "Results" / "reference-quick"]))
+        for problem in problems:
+            print(f"readme_figures: {problem}", file=sys.stderr)
+        if problems:
+            return 1
+        print("readme_figures: README.md agrees with Results/reference; every number in it is supported")
         return 0
     readme.write_text(new)
     return 0

@@ -194,12 +194,93 @@ import Testing
         expectStatus(.baseline, containing: "records no suite") { try run(envOnly, c) }
     }
 
+    /// A samples file next to the reports is neither a report nor refused
+    /// as one another run left: the folder reads as if it were absent.
     @Test func samplesFilesAreIgnored() throws {
         let (root, b, c) = try pair { dir in
             try Data("garbage".utf8).write(to: dir.appendingPathComponent("s.samples.csv"))
         }
         defer { try? FileManager.default.removeItem(at: root) }
-        try run(b, c)
+        let withSamples = try ResultFolder.read(b, label: "baseline")
+        let without = try ResultFolder.read(c, label: "current")
+        #expect(withSamples.suites == ["s"])
+        #expect(withSamples.rows.map(\.key) == without.rows.map(\.key))
+        #expect(withSamples.rows.map(\.value) == without.rows.map(\.value))
+        let r = try Comparison.run(baseline: b, current: c, options: CompareOptions())
+        #expect(r.exitStatus == .ok)
+        #expect(r.rows.count == 2)
+    }
+
+    /// An edit that keeps the file's length (one digit of a value changed)
+    /// passes the byte count: only the recorded digest can refuse it.
+    @Test func aSameLengthEditIsRefusedByTheDigest() throws {
+        for label in ["baseline", "current"] {
+            let root = Fixture.tempDir()
+            defer { try? FileManager.default.removeItem(at: root) }
+            let b = try Fixture.folder(root, "base", Fixture.exact("x", 64))
+            let c = try Fixture.folder(root, "cur", Fixture.exact("x", 64))
+            let file = (label == "baseline" ? b : c).appendingPathComponent("s.csv")
+            let before = try Data(contentsOf: file)
+            let text = String(decoding: before, as: UTF8.self)
+            let edited = text.replacingOccurrences(of: ",ok,64,", with: ",ok,65,")
+            #expect(edited != text)
+            let after = Data(edited.utf8)
+            #expect(after.count == before.count)
+            try after.write(to: file)
+            expectStatus(.baseline, containing: "\(label) \(file.path) does not match environment.json") {
+                try run(b, c)
+            }
+        }
+        // The digest itself: equal-length inputs that differ in one byte differ.
+        #expect(ReportSchema.digest(Array("64".utf8)) != ReportSchema.digest(Array("65".utf8)))
+        #expect(ReportSchema.digest(Array("ab".utf8)) != ReportSchema.digest(Array("ba".utf8)))
+    }
+
+    /// `cpu+kernel` rows are functions of both identities: either one
+    /// changing stops the gate, for every dependency the schema declares.
+    @Test func eachDependencyComparesExactlyTheIdentitiesItNames() throws {
+        let base = RunInfo(runId: "b", hostFingerprint: "h1", cpuIdentity: "cpuA", kernelIdentity: "6.18",
+                           suitesSelected: [], suiteFiles: [:], complete: true)
+        func changed(_ edit: (inout RunInfo) -> Void) -> RunInfo { var i = base; edit(&i); return i }
+        let otherCPU = changed { $0.cpuIdentity = "cpuB" }
+        let otherKernel = changed { $0.kernelIdentity = "6.12" }
+        let otherMachine = changed { $0.hostFingerprint = "h2" }
+        for dependency in HostDependency.allCases {
+            let expected: (cpu: Bool, kernel: Bool, machine: Bool)
+            switch dependency {
+            case .none: expected = (false, false, false)
+            case .cpu: expected = (true, false, false)
+            case .kernel: expected = (false, true, false)
+            case .cpuKernel: expected = (true, true, false)
+            case .machine: expected = (false, false, true)
+            }
+            #expect(base.differs(from: base, on: dependency) == nil, "\(dependency)")
+            #expect((base.differs(from: otherCPU, on: dependency) != nil) == expected.cpu, "\(dependency)")
+            #expect((base.differs(from: otherKernel, on: dependency) != nil) == expected.kernel, "\(dependency)")
+            #expect((base.differs(from: otherMachine, on: dependency) != nil) == expected.machine, "\(dependency)")
+        }
+        #expect(base.differs(from: otherKernel, on: .cpuKernel)?.contains("kernel version differs: baseline '6.18', current '6.12'") == true)
+    }
+
+    /// Through `compare`: a changed `cpu+kernel` row on the same CPU is
+    /// reported, not gated, when the kernel changed, and regresses when it
+    /// did not.
+    @Test func cpuKernelRowsAreNotGatedAcrossAKernelChange() throws {
+        let root = Fixture.tempDir()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let old = Fixture.HostKind(fingerprint: Fixture.host, cpuIdentity: Fixture.intelHost.cpuIdentity, kernel: "6.12")
+        let new = Fixture.HostKind(fingerprint: Fixture.host, cpuIdentity: Fixture.intelHost.cpuIdentity, kernel: "6.18")
+        let b = try Fixture.folder(root, "base", Fixture.exact("frame", 3760, depends: .cpuKernel), on: old)
+        let c = try Fixture.folder(root, "cur", Fixture.exact("frame", 11952, depends: .cpuKernel), on: new)
+        let same = try Fixture.folder(root, "same", Fixture.exact("frame", 11952, depends: .cpuKernel), on: old)
+        let across = try Comparison.run(baseline: b, current: c, options: CompareOptions())
+        #expect(across.exitStatus == .ok)
+        #expect(across.rows.count == 1)
+        #expect(across.rows.allSatisfy { $0.verdict == .hostDiffers && !$0.gated })
+        #expect(across.warnings.contains { $0.contains("kernel version differs") })
+        let within = try Comparison.run(baseline: b, current: same, options: CompareOptions())
+        #expect(within.exitStatus == .regression)
+        #expect(within.rows.map(\.verdict) == [.regressed])
     }
 
     @Test func hostMismatchIsReportedOrRefusedOnRequest() throws {

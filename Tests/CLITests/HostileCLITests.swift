@@ -287,6 +287,15 @@ extension CLI {
 }
 
 @Suite(.serialized) struct CLISignalTests {
+    /// rdmsr-exit parameters whose run takes many minutes on any machine:
+    /// 1,000 exits per short region and 1,990 rounds, just inside the
+    /// suite's cap of 2,000,000 exits per configuration and 100 times the
+    /// default's (64 x 302), for every configuration, where the default suite
+    /// takes seconds.  A test that signals it cannot see the run end first,
+    /// so none needs an "ended before the signal" way out, and none passes
+    /// without its checks.
+    static let holdingRun = ["--set", "samples=1990", "--set", "exits=1000"]
+
     /// However early the signal lands, the process ends with 130 and one
     /// "interrupted:" line, and leaves no partial run behind.
     @Test func earlyInterruptStillSaysInterrupted() throws {
@@ -309,14 +318,15 @@ extension CLI {
         defer { try? FileManager.default.removeItem(at: dir) }
         let run = dir.appendingPathComponent("two")
         let harnessCSV = run.appendingPathComponent("harness.csv")
-        let r = try CLI.run(["run", "harness", "xsave", "--output", dir.path, "--run-id", "two"],
+        // The suite after harness runs for minutes (Self.holdingRun), so both
+        // signals land while it runs: the run cannot end before them.
+        let r = try CLI.run(["run", "harness", "rdmsr-exit", "--output", dir.path, "--run-id", "two"] + Self.holdingRun,
                             interruptWhen: { p in
                                 guard FileManager.default.fileExists(atPath: harnessCSV.path) else { return false }
                                 kill(p.processIdentifier, SIGINT)
                                 return true
                             })
-        if r.status == 0 { return }
-        #expect(r.status == ExitStatus.interrupted.rawValue)
+        #expect(r.status == ExitStatus.interrupted.rawValue, "\(r.stderr)")
         #expect(r.stderr.components(separatedBy: "interrupted:").count == 2, "\(r.stderr)")
         #expect(r.stderr.contains("kept harness"))
         let env = try EnvironmentRecord.read(from: run)
@@ -330,10 +340,8 @@ extension CLI {
         let dir = try CLI.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let start = Date()
-        let r = try CLI.run(["run", "rdmsr-exit", "--output", dir.path, "--run-id", "l",
-                             "--set", "samples=3000", "--set", "exits=190"],
+        let r = try CLI.run(["run", "rdmsr-exit", "--output", dir.path, "--run-id", "l"] + Self.holdingRun,
                             interruptWhen: { _ in Date().timeIntervalSince(start) > 1.5 })
-        if r.status == 0 { return }
         #expect(r.status == ExitStatus.interrupted.rawValue, "\(r.stderr)")
         #expect(r.stderr.contains("interrupted: no suite had finished; nothing was kept"))
         #expect(CLI.entries(dir).isEmpty)
