@@ -108,6 +108,8 @@ def test_harness_timer_and_add_chain(run_dir):
     assert lines["swift"][0][1] == "model"
     assert harness._grid([26, 52, 52, 78, None]) == 26
     assert harness._grid([52]) is None
+    # Gaps of half a tick or less are arithmetic noise, not the read step.
+    assert harness._grid([52, 52.3, 78]) == 78 - 52.3
     chains, fit = harness.add_chain_data(written)
     assert chains == [(100.0, 60.0), (200.0, 110.0)]
     assert fit == (0.5, 10.0, 0.99999)
@@ -161,6 +163,18 @@ def test_xsave_size_bars_stack_components_to_the_total(xsave_rows):
         assert segments[-1][1] + segments[-1][2] == total or segments[-1][0] != "layout overhead"
     compacted = {s: total for cpu, s, total, _ in bars["compacted_bytes"] if cpu == "spr"}
     assert compacted["+AMX_XTILEDATA"] == 10752
+
+
+def test_xsave_size_bars_draw_the_first_repetition(run_dir):
+    rows = []
+    for rep, size in ((1, 256), (2, 999)):
+        rows += [row("xsave", "size-component", "size", size, "cpu=c;component=2", repetition=rep),
+                 row("xsave", "size-component", "enabled", 1, "cpu=c;component=2", repetition=rep),
+                 row("xsave", "size-featureset", "standard_bytes", 576 + size, "cpu=c;set=+AVX", repetition=rep)]
+    cpus, _, bars = xsave.size_bars(read_rows(run_dir(rows), "xsave"))
+    assert cpus == ["c"]
+    assert bars["standard_bytes"] == [("c", "+AVX", 832, [("legacy+header", 0, 576), (2, 576, 256)])]
+    assert bars["compacted_bytes"] == []
 
 
 def test_xsave_ticks_against_the_bytes_the_save_wrote(run_dir):
