@@ -26,6 +26,16 @@ import Testing
         #expect(r.warnings.isEmpty)
     }
 
+    /// "More than the threshold": a significant change of exactly the
+    /// threshold is unchanged, one just beyond it regresses.
+    @Test func aChangeOfExactlyTheThresholdIsUnchanged() throws {
+        let base = Fixture.timing("t", [100, 100, 100, 100, 100])
+        let at = try compare(base, Fixture.timing("t", [125, 125, 125, 125, 125])) { $0.thresholdPercent = 25 }
+        #expect(row(at, "s/t/op")?.verdict == .unchanged)
+        let beyond = try compare(base, Fixture.timing("t", [126, 126, 126, 126, 126])) { $0.thresholdPercent = 25 }
+        #expect(row(beyond, "s/t/op")?.verdict == .regressed)
+    }
+
     @Test func exactMismatchIsARegression() throws {
         let r = try compare(Fixture.exact("x", 8192), Fixture.exact("x", 11008))
         #expect(row(r, "s/x/size")?.verdict == .regressed)

@@ -50,6 +50,23 @@ import Testing
         #expect(abs(r.p - erfc(z / 2.0.squareRoot())) < 1e-15)
     }
 
+    /// Up to m * n = 10,000 the p-value is the exact lattice count; for
+    /// equal sizes it has a closed form to compare with (Gnedenko and
+    /// Korolyuk): P(D >= k/n) = 2 sum_j (-1)^(j+1) C(2n, n - jk) / C(2n, n).
+    @Test func kolmogorovSmirnovIsExactUpToTenThousandPairs() {
+        func choose(_ n: Int, _ k: Int) -> Double {
+            (0..<k).reduce(1.0) { $0 * Double(n - $1) / Double($1 + 1) }
+        }
+        for (n, k) in [(20, 10), (40, 12), (100, 20)] {
+            let a = (0..<n).map(Double.init), b = (k..<(n + k)).map(Double.init)   // D = k/n
+            var p = 0.0
+            for j in 1...(n / k) { p += (j % 2 == 1 ? 2 : -2) * choose(2 * n, n - j * k) / choose(2 * n, n) }
+            let r = RankTests.kolmogorovSmirnov(a, b)
+            #expect(abs(r.d - Double(k) / Double(n)) < 1e-12)
+            #expect(abs(r.p - p) < 1e-9 * max(1, p), "n=\(n) k=\(k): \(r.p) vs \(p)")
+        }
+    }
+
     @Test func kolmogorovSmirnovExactSmallSamples() {
         let sep = RankTests.kolmogorovSmirnov([1, 2, 3, 4, 5], [6, 7, 8, 9, 10])
         #expect(sep.d == 1)

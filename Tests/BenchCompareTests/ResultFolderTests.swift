@@ -236,6 +236,21 @@ import Testing
         #expect(ReportSchema.digest(Array("ab".utf8)) != ReportSchema.digest(Array("ba".utf8)))
     }
 
+    /// The digest is FNV-1a 64 as published (not merely self-consistent):
+    /// the committed reference folders, written by earlier builds, still
+    /// verify, and the algorithm's test vectors come out.
+    @Test func theDigestIsFNV1a64() throws {
+        #expect(ReportSchema.digest([UInt8]()) == "cbf29ce484222325")
+        #expect(ReportSchema.digest(Array("a".utf8)) == "af63dc4c8601ec8c")
+        #expect(ReportSchema.digest(Array("foobar".utf8)) == "85944171f73967e8")
+        let results = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Results").standardizedFileURL
+        for name in ["reference", "reference-quick"] {
+            let folder = try ResultFolder.read(results.appendingPathComponent(name), label: "baseline")
+            #expect(folder.rows.count == folder.info.suiteFiles.values.map(\.rows).reduce(0, +), "\(name)")
+        }
+    }
+
     /// `cpu+kernel` rows are functions of both identities: either one
     /// changing stops the gate, for every dependency the schema declares.
     @Test func eachDependencyComparesExactlyTheIdentitiesItNames() throws {

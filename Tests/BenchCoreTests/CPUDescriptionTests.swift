@@ -107,6 +107,11 @@ import Testing
         #expect(d.unavailableReason(.xrstorCompacted) != nil)
         #expect(d.unavailableReason(.xsave) == nil)
         #expect(d.unavailableReason(.xsaveopt) == nil)
+        // The layout reads the same bit (CPUID.(0xD,1).EAX bit 1), not XSAVEOPT's bit 0.
+        #expect(try #require(d.xsave).hasXSAVEC == false)
+        var noOpt = try #require(CPUCatalog.lookup("zen3"))
+        noOpt.subleaf1EAX &= ~1
+        #expect(try #require(noOpt.description.xsave).hasXSAVEC)
     }
 
     @Test func noOSXSAVEGatesEverything() throws {

@@ -26,6 +26,24 @@ import Testing
         #expect(s.count == 10)
     }
 
+    /// Tukey's fences sit 1.5 IQR outside the quartiles on each side: a
+    /// value between 1.5 and 3 IQR out is an outlier, one on a fence is not.
+    @Test func tukeyFencesAreOneAndAHalfIQROnEachSide() {
+        // 1...9 plus one value: p25 = 2.25 or 3.25, p75 = 6.75 or 7.75, IQR 4.5.
+        #expect(Summary([-8] + (1...9).map(Double.init)).outliers == 1)     // fence -4.5
+        #expect(Summary([-4.5] + (1...9).map(Double.init)).outliers == 0)
+        #expect(Summary((1...9).map(Double.init) + [17]).outliers == 1)     // fence 14.5
+        #expect(Summary((1...9).map(Double.init) + [14.5]).outliers == 0)
+    }
+
+    /// The MAD is taken about the median, not the mean: a skewed sample
+    /// tells them apart (median 3, mean 22).
+    @Test func madIsAboutTheMedian() {
+        let s = Summary([1, 2, 3, 4, 100])
+        #expect(s.median == 3 && s.mean == 22)
+        #expect(s.mad == 1)   // |x - 3| = 2, 1, 0, 1, 97
+    }
+
     @Test func medianIntervalRanks() {
         #expect(Summary.medianCIRank(5) == 1)
         #expect(Summary.medianCIRank(6) == 1)    // P(B = 0) = 1/64
