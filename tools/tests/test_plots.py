@@ -198,7 +198,7 @@ def test_reference_quick_figures_hold_what_the_rows_say():
             sel = rows[(rows.policy == policy) & (rows.adoption == adoption)]
             assert kib * 1024 == sel.value.median()
     fleet = answers.fleet_overhead_data(df, results.environment(REFERENCE_QUICK).get("ticks_per_core_cycle"))
-    assert set(fleet["lines"]) == {"always-intercept", "passthrough-on-first-write", "passthrough-at-cpuid"}
+    assert {"always-intercept", "passthrough-on-first-write", "passthrough-at-cpuid"} <= set(fleet["lines"])
     for points in fleet["lines"].values():
         assert [c for c, _ in points] == sorted(c for c, _ in points)
 
@@ -209,8 +209,8 @@ def test_plot_py_draws_every_figure_of_a_reference_run(tmp_path):
     done = subprocess.run([sys.executable, str(TOOLS / "plot.py"), str(run)], capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, done.stderr
-    drawn = sorted(p.name for p in run.glob("*.png"))
-    assert drawn == sorted(["answer-fleet-overhead.png", "answer-fpstate-policies.png", "fpstate-alloc-latency.png",
+    drawn = {p.name for p in run.glob("*.png")}
+    assert drawn >= set(["answer-fleet-overhead.png", "answer-fpstate-policies.png", "fpstate-alloc-latency.png",
                             "fpstate-alloc-memory.png", "harness-add-chain.png", "harness-timer.png",
                             "rdmsr-exit-break-even.png", "rdmsr-exit-cpu-share.png", "xsave-sizes.png",
                             "xsave-ticks-vs-bytes.png"])
