@@ -28,6 +28,16 @@ enum Fixture {
 }
 
 @Suite struct SizeModelTests {
+    /// ceil(bytes / 4096): a buffer of whole pages takes no extra page.
+    @Test func pagesRoundUpOnlyPartPages() {
+        #expect(FpstateSizes.pages(0) == 0)
+        #expect(FpstateSizes.pages(1) == 1)
+        #expect(FpstateSizes.pages(4096) == 1)
+        #expect(FpstateSizes.pages(4097) == 2)
+        #expect(FpstateSizes.pages(8192) == 2)
+        #expect(ResidentPages.model([4096, 8192, 10816]) == (1 + 2 + 3) * 4096)
+    }
+
     @Test func sapphireRapidsBuffers() throws {
         let s = try Fixture.spr()
         #expect(s.compacted)
