@@ -20,9 +20,9 @@ public enum XSaveSizeRows {
     }
 
     /// The kernel `rows(_:source:)` assumes: the newest version modelled.
-    public static let defaultKernel = LinuxXStateRules.cetSupervisorFrom
+    public static let defaultKernel = LinuxFPURules.cetSupervisor.mainline
 
-    public static func rows(_ m: XSaveSizeModel, kernel: LinuxKernelChoice) -> [ResultRow] {
+    public static func rows(_ m: XSaveSizeModel, kernel: LinuxKernelChoice, xss: SupervisorState? = nil) -> [ResultRow] {
         let host = m.cpuID == "host"
         let origin = host ? "computed from this CPU's CPUID leaf 0xD, read by this run"
                           : "computed from the recorded CPUID leaf 0xD of \(m.cpuID)"
@@ -76,8 +76,8 @@ public enum XSaveSizeRows {
         rows += linuxRows(m, kernel: kernel)
         rows += frameRows(m)
 
-        for c in m.checks {
-            let explained = c.supervisor == 0 ? "" : "; with supervisor components \(indices(c.supervisor)) (\(hex(c.supervisor))), the subset of the supported ones that IA32_XSS must hold for the total"
+        for c in m.checks(xss: xss ?? m.supervisorState(bootFeatures: nil, running: kernel.rules.kernel)) {
+            let explained = c.supervisor == 0 && c.name.hasPrefix("standard") ? "" : "; supervisor components \(c.supervisor == 0 ? "none" : indices(c.supervisor) + " (" + hex(c.supervisor) + ")"): \(c.origin)"
             rows.append(.check(suite, "size-check", ["cpu": m.cpuID], metric: c.name, Double(c.computed),
                                expected: Double(c.reported), tolerance: 0, unit: "bytes", source: .model,
                                gate: .exact, depends: depends,

@@ -63,39 +63,6 @@ static inline uint64_t cx_exit_adds(uint64_t acc, uint64_t n) {
 }
 
 /**
- * RDPID as the stand-in for one MSR access (it reads IA32_TSC_AUX, an
- * MSR-backed value, from user mode).  The value read is added to `acc`, as
- * KVM consumes the XFD value it reads.
- * Precondition: CPUID.(7,0):ECX.RDPID[bit 22].
- */
-static inline uint64_t cx_exit_proxy_rdpid(uint64_t acc) {
-#if CX_X86_64
-    uint64_t v;
-    __asm__ __volatile__("rdpid %0" : "=r"(v));
-    return acc + v;
-#else
-    return acc;
-#endif
-}
-
-/**
- * RDTSCP as the stand-in for one MSR access (it also reads IA32_TSC_AUX;
- * unlike RDPID it waits for earlier instructions to execute).  The TSC_AUX
- * value is added to `acc`.
- * Precondition: CPUID.80000001H:EDX.RDTSCP[bit 27].
- */
-static inline uint64_t cx_exit_proxy_rdtscp(uint64_t acc) {
-#if CX_X86_64
-    uint32_t lo, hi, c;
-    __asm__ __volatile__("rdtscp" : "=a"(lo), "=d"(hi), "=c"(c));
-    (void)lo; (void)hi;
-    return acc + c;
-#else
-    return acc;
-#endif
-}
-
-/**
  * The FPU swap of an exit to user space, with real XSAVE/XRSTOR of `mask`:
  * save the guest's registers, load the host's, then (the next KVM_RUN) save
  * the host's and load the guest's again.  Both areas must be 64-byte
