@@ -127,7 +127,7 @@ public enum XSaveSizeRows {
                                 gate: .exact, depends: d, note: note))
         }
         let frameNote = "model: round_up(736 sigframe_ia32 + 15 + user XSAVE size + 4 FP_XSTATE_MAGIC2 + 112 fsave + 63, 16), kernels 5.14+ with IA32 emulation"
-        add("frame_default_bytes", Double(l.sigframeDefault), "bytes", frameNote + ", default user size \(l.userDefaultBytes)")
+        add("frame_default_bytes", Double(l.sigframeDefault), "bytes", frameNote + ", default user size \(l.userDefaultBytes): a model figure for a task without dynamic features; Linux reserves the maximum (AT_MINSIGSTKSZ) for every task")
         add("frame_expanded_bytes", Double(l.sigframeExpanded), "bytes", frameNote + ", maximum user size \(l.userMaxBytes) (AT_MINSIGSTKSZ)")
         add("exceeds_minsigstksz_2048", l.sigframeExpanded > LegacySignalStack.minSigStkSz ? 1 : 0, "bool",
             "1 when the expanded frame exceeds glibc's legacy MINSIGSTKSZ (2048): a sigaltstack of that size is too small")
