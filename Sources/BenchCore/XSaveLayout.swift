@@ -338,7 +338,7 @@ public struct LinuxXStateRules: Sendable, Equatable {
             ? (LinuxFPURules.guestDefaultCfg.holds(in: kernel) ? "guest_default_cfg (6.17+)"
                : "fpu_kernel_cfg.default_size (6.15+; stable 6.1.133, 6.6.87, 6.12.23, 6.13.11, 6.14.2)")
             : "fpu_user_cfg.default_size (5.17-6.14 before the stable fixes)"
-        return "Linux \(kernel.release) rules: supervisor components \(taskSupervisorMask == 0 ? "none" : "0x" + String(taskSupervisorMask, radix: 16)) in tasks (PASID from 5.18, CET_U from 6.6), guest-only \(guestOnlyMask == 0 ? "none" : "0x" + String(guestOnlyMask, radix: 16)) (CET_S from 6.17), guest buffer at vCPU creation \(guest)"
+        return "Linux \(kernel.release) rules: supervisor components \(taskSupervisorMask == 0 ? "none" : "0x" + String(taskSupervisorMask, radix: 16)) in tasks (PASID from 5.18, 5.16-5.17 unverified; CET_U from 6.6), guest-only \(guestOnlyMask == 0 ? "none" : "0x" + String(guestOnlyMask, radix: 16)) (CET_S from 6.17), guest buffer at vCPU creation \(guest)"
     }
 }
 

@@ -75,7 +75,7 @@ def plot_sweep(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | None:
     cmap = plt.get_cmap("viridis")
     costs = list(d["break_even"])
     for i, c in enumerate(costs):
-        pts = d["break_even"][c]
+        pts = [(x, y) for x, y in d["break_even"][c] if y > 0]  # a log axis: 0 (all on the fastpath) is left out
         left.plot([s for s, _ in pts], [v for _, v in pts], "-", color=cmap(i / max(1, len(costs) - 1)), label=f"RDMSR {c} cycles")
         if c in d["mix_break_even"]:
             left.plot([d["mix_share"]], [d["mix_break_even"][c]], "*", color="crimson", markersize=10,
