@@ -51,9 +51,9 @@ public struct MeasuredExitCost: Sendable, Equatable {
 ///
 /// | item       | cycles | where the model figure comes from |
 /// |------------|--------|-----------------------------------|
-/// | round-trip |    950 | with the 110-cycle CPUID handler a CPUID exit totals 1,060, inside ~1,020-1,110 TSC cycles said to be kvm-unit-tests `vmexit` results on modern Intel (2024): **unverified**, no public source found. Second anchor: a KVM-list estimate (2021) of ~1,500 cycles per round trip, ~2,000 with full XFD save/restore (an estimate, not a measurement) |
+/// | round-trip |    950 | with the 110-cycle CPUID handler a CPUID exit totals 1,060, inside ~1,020-1,110 TSC cycles said to be kvm-unit-tests `vmexit` results on modern Intel (2024): **unverified**, no public source found. (A "2021 KVM-list ~1,500 / ~2,000 cycles" estimate once quoted here was found in no public source: it is neither an anchor nor a grid point.) |
 /// | cpuid      |    110 | the same unverified CPUID figure minus the round trip |
-/// | io         |  1,650 | Michael Roth, LKML, Dec 2020 (AMD SVM): KVM_RUN ioctl entry to exit 2,528 cycles, VMRUN segment 1,376; the ~1,150 outside VMRUN is in-kernel KVM_RUN work an exit to user space leaves and redoes (an upper bound: it includes the handling every exit does), plus ~500 estimated for what that figure does not contain: the ioctl return and re-entry and the VMM's device work. The FPU swap is real XSAVE/XRSTOR, not in this figure |
+/// | io         |  1,650 | Michael Roth, LKML, Dec 2020 (AMD SVM): KVM_RUN ioctl entry to exit 2,528 cycles, VMRUN segment 1,376; the ~1,150 outside VMRUN is in-kernel KVM_RUN work an exit to user space leaves and redoes (an upper bound: it includes the handling every exit does), plus ~500, **this project's estimate** (no source) for what that figure does not contain: the ioctl return and re-entry and the VMM's device work. The FPU swap is real XSAVE/XRSTOR, not in this figure |
 /// | msr-write  |    400 | estimate: TSC_DEADLINE write re-arming the timer; also the slow-path handler of a trapped XFD write and of the guest's XFD_ERR clear |
 /// | ipi        |    300 | estimate: x2APIC ICR write, IPI delivery to the target vCPU |
 /// | extint     |    600 | estimate: host interrupt handler run after the exit |
@@ -61,20 +61,27 @@ public struct MeasuredExitCost: Sendable, Equatable {
 /// | ept        |    800 | estimate: guest page-table walk and MMU update |
 /// | preempt    |    150 | estimate: timer expiry bookkeeping |
 /// | nm         |    250 | estimate: exception reinjection |
+/// | hlt-wake   |    150 | estimate: HLT fastpath with a wake event pending |
+/// | wrmsrns-imm|    400 | estimate: as msr-write |
+/// | ipi-other  |    300 | estimate: as ipi |
+/// | invd       |    150 | estimate: INVD fastpath (nothing to flush under VMX) |
+/// | other      |    500 | estimate: an exit of a reason the model has no handler for |
 public struct ExitCostTable: Sendable, Equatable {
     public static let modelCycles: [ExitCostItem: Int] = [
         .roundTrip: 950, .handler(.cpuid): 110, .handler(.io): 1_650, .handler(.msrWrite): 400,
         .handler(.ipi): 300, .handler(.externalInterrupt): 600, .handler(.hlt): 300,
         .handler(.eptViolation): 800, .handler(.preemptionTimer): 150, .handler(.nm): 250,
+        .handler(.hltWake): 150, .handler(.msrImmediate): 400, .handler(.ipiOther): 300, .handler(.invd): 150,
+        .handler(.other): 500,
     ]
 
-    static let roundTripCitation = "VM exit + entry: 950 + cpuid 110 = 1,060, inside ~1,020-1,110 TSC cycles attributed to kvm-unit-tests vmexit on modern Intel (2024), unverified (no public source found); second anchor ~1,500 cycles (~2,000 with full XFD save/restore), KVM list 2021, an estimate"
+    static let roundTripCitation = "VM exit + entry: 950 + cpuid 110 = 1,060, inside ~1,020-1,110 TSC cycles attributed to kvm-unit-tests vmexit on modern Intel (2024), unverified (no public source found)"
 
     public static func modelCitation(_ item: ExitCostItem) -> String {
         switch item {
         case .roundTrip: return roundTripCitation
         case .handler(.cpuid): return "CPUID handler: the unverified ~1,020-1,110-cycle CPUID exit minus the 950-cycle round trip"
-        case .handler(.io): return "in-kernel KVM_RUN work outside VMRUN ~1,150 (ioctl entry to exit 2,528 - VMRUN 1,376 cycles, M. Roth, LKML Dec 2020, AMD SVM; an upper bound) + ~500 estimated ioctl return/re-entry and VMM device work; the FPU swap is timed separately"
+        case .handler(.io): return "in-kernel KVM_RUN work outside VMRUN ~1,150 (ioctl entry to exit 2,528 - VMRUN 1,376 cycles, M. Roth, LKML Dec 2020, AMD SVM; an upper bound) + 500, this project's estimate (unsourced), for the ioctl return/re-entry and VMM device work; the FPU swap is timed separately"
         case .handler(.msrWrite): return "estimate: TSC_DEADLINE write re-arming the timer; also the slow-path WRMSR handler of trapped XFD writes and XFD_ERR clears"
         case .handler(.ipi): return "estimate: x2APIC ICR write delivering an IPI"
         case .handler(.externalInterrupt): return "estimate: host interrupt handler after the exit"
@@ -82,6 +89,11 @@ public struct ExitCostTable: Sendable, Equatable {
         case .handler(.eptViolation): return "estimate: guest page-table walk and MMU update"
         case .handler(.preemptionTimer): return "estimate: timer expiry bookkeeping"
         case .handler(.nm): return "estimate: #NM reinjection"
+        case .handler(.hltWake): return "estimate: HLT fastpath with a wake event pending"
+        case .handler(.msrImmediate): return "estimate: immediate-form WRMSRNS, as msr-write"
+        case .handler(.ipiOther): return "estimate: x2APIC ICR write other than a fast IPI, as ipi"
+        case .handler(.invd): return "estimate: INVD fastpath"
+        case .handler(.other): return "estimate: an exit of a reason the model has no handler for"
         }
     }
 

@@ -13,11 +13,11 @@ enum NoInstruction: MSRAccessInstruction {
 }
 
 enum RDPIDInstruction: MSRAccessInstruction {
-    @inline(__always) static func access(_ acc: UInt64) -> UInt64 { cx_exit_proxy_rdpid(acc) }
+    @inline(__always) static func access(_ acc: UInt64) -> UInt64 { cx_standin_rdpid_chained(acc) }
 }
 
 enum RDTSCPInstruction: MSRAccessInstruction {
-    @inline(__always) static func access(_ acc: UInt64) -> UInt64 { cx_exit_proxy_rdtscp(acc) }
+    @inline(__always) static func access(_ acc: UInt64) -> UInt64 { cx_standin_rdtscp_chained(acc) }
 }
 
 /// The host's register state and two XSAVE areas for the FPU swap of exits

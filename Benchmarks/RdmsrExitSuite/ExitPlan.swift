@@ -81,7 +81,8 @@ public struct ExitPlan: Sendable {
     public struct Counts: Sendable, Equatable {
         /// Exit slots (drawn reasons).
         public var exits = 0
-        /// Drawn `nm` slots that were no exit (#NM not intercepted).
+        /// Drawn slots that were no exit (`nm` while #NM is not intercepted,
+        /// ICR writes under IPIv).
         public var slotsWithoutExit = 0
         /// Drawn exits that re-entered on the fastpath (no XFD read).
         public var fastpathExits = 0
@@ -161,9 +162,10 @@ public struct ExitPlan: Sendable {
                     guestXFD = want
                 }
             }
-            // The drawn exit.  A lazy-FPU #NM exits only while #NM is intercepted.
+            // The drawn exit.  A lazy-FPU #NM exits only while #NM is
+            // intercepted; an ICR write under IPIv never exits.
             var word: UInt32 = 0
-            if reason != .nm || state.interceptsNM {
+            if (reason != .nm || state.interceptsNM) && c.rules.exits(reason) {
                 adds += rt + c.costs[reason]
                 if c.rules.reentersOnFastpath(reason) {
                     counts.fastpathExits += 1

@@ -107,6 +107,7 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
         let injected = plans ? try Self.planRows(cfg, base: base, reasons: reasons, timed: timed, seed: ctx.seed, out: &out) : [:]
         if ctx.isSelected(benchmark: "break-even") { Self.analyticBreakEven(cfg, out: &out) }
         if plans { Self.injectedFleet(cfg, injected: injected, sequence: (reasons.count, ctx.seed), out: &out) }
+        if ctx.isSelected(benchmark: "fleet") { try Self.fleetSweep(cfg, base: base, seed: ctx.seed, out: &out) }
 
         // --- the loop's own cost: every exit does nothing
         var zero = base
@@ -259,7 +260,8 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
         let seq: [(String, String)] = [("exits", "\(reasons.count)"), ("seed", "\(seed)"), ("kernel", k)]
         out.rows.append(.figure(suite, "plan", Params([("mix", cfg.mix.description), ("kernel", k)]), metric: "fastpath_share",
                                 1 - cfg.rules.slowShare(cfg.mix), unit: "ratio", source: cfg.modelSource, depends: cfg.modelDepends,
-                                note: "share of drawn exits that re-enter on the fastpath and never read XFD; " + cfg.rules.summary))
+                                note: "share of drawn exits that re-enter on the fastpath and never read XFD; " + cfg.rules.summary
+                                    + "; exit mix: " + mixWords(cfg)))
         let policies: [XFDPolicy] = XFDPolicy.withXFD + [.tdx]
         let tdxMissing = cfg.rules.kernel < KVMExitRules.tdxFrom
             ? "TDX host support is in Linux \(KVMExitRules.tdxFrom)+; kernel \(k) assumed" : nil
@@ -318,6 +320,21 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
             }
         }
         let t = cfg.costs.roundTrip
+        // The same closed form over the fastpath share (1 - slowShare): the
+        // mix is an assumption, so the answer is shown as a function of it,
+        // with the run's own mix marked.
+        if t + handler > 0 {
+            for (share, point) in sweepPoints(cfg) {
+                for c in costs {
+                    var row = breakEvenFormulaRow(out.suite, rdmsr: c, roundTrip: t, handler: handler, slowShare: 1 - share,
+                                                  kernel: k, source: cfg.modelSource, depends: cfg.modelDepends)
+                    row.params = ["rdmsr": "\(c)", "round_trip": "\(t)", "kernel": k, "from": "formula-sweep",
+                                  "fastpath_share": shareLabel(share), "point": point]
+                    row.note += point == "mix" ? "; the run's exit mix (\(mixWords(cfg)))" : "; swept fastpath share"
+                    out.rows.append(row)
+                }
+            }
+        }
         guard let lo = costs.min(), let hi = costs.max(), t + handler > 0 else { return }
         func be(_ c: Int) -> Double {
             1_000 * XFDCostModel.breakEvenWritesPerExit(rdmsr: Double(c), roundTrip: Double(t), writeHandler: Double(handler), slowShare: slow)
@@ -369,6 +386,67 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
             + (tdxLine.isEmpty ? "" : "; a TDX fleet with XTILE in XFAM pays (cycles/exit) " + tdxLine.joined(separator: ", ")))
     }
 
+    /// The sweep's points: every swept share (`point=swept`) and the run's
+    /// own mix (`point=mix`), whose share is what the kernel rules make of it.
+    static func sweepPoints(_ cfg: RdmsrExitConfig) -> [(Double, String)] {
+        cfg.fastpathShares.map { ($0, "swept") } + [(1 - cfg.rules.slowShare(cfg.mix), "mix")]
+    }
+
+    static func shareLabel(_ s: Double) -> String { String(format: "%.2f", s) }
+
+    /// What the run's mix is, for notes: the illustrative default, the user's
+    /// weights, or a captured histogram.
+    static func mixWords(_ cfg: RdmsrExitConfig) -> String {
+        if let o = cfg.mix.origin { return "captured: " + o }
+        return cfg.mix.description == (try? ExitMix(ExitMix.defaultSpec))?.description
+            ? "the illustrative default \(cfg.mix.description), not a measured workload" : "given: \(cfg.mix.description)"
+    }
+
+    /// Exits each point of the fleet sweep plans (no timing).
+    static let sweepExits = 8_192
+
+    /// The fleet's injected overhead per policy over the fastpath share: for
+    /// each point a mix with that share (the run's mix reweighted,
+    /// `ExitMix.withFastpathShare`), `sweepExits` exits drawn from `seed`,
+    /// planned for every guest kind; a cost of c cycles per MSR access adds
+    /// c x the plan's accesses (the plans are linear in the access cost).
+    static func fleetSweep(_ cfg: RdmsrExitConfig, base: ExitPlanConfig, seed: UInt64, out: inout Output) throws {
+        let costs = cfg.rdmsr.compactMap(\.cycles)
+        guard !costs.isEmpty else { return }
+        let k = cfg.rules.kernel.description
+        for (share, point) in sweepPoints(cfg) {
+            let mix = point == "mix" ? cfg.mix : ExitMix.withFastpathShare(share, like: cfg.mix, rules: cfg.rules)
+            let reasons = mix.sequence(count: sweepExits, seed: seed)
+            var perCost: [Int: [XFDPolicy: [GuestKind: Double]]] = [:]
+            for guest in GuestKind.allCases {
+                var c = base; c.guest = guest; c.fpuSwap = false; c.msrCost = .cycles(0); c.policy = .none
+                let none = try ExitPlan(reasons: reasons, config: c).counts.injectedCycles
+                for pol in XFDPolicy.withXFD {
+                    c.policy = pol
+                    let n = try ExitPlan(reasons: reasons, config: c).counts
+                    let accesses = n.xfdReads + n.xfdErrReads + n.xfdErrWrites
+                    for cyc in costs {
+                        perCost[cyc, default: [:]][pol, default: [:]][guest] =
+                            Double(n.injectedCycles + cyc * accesses - none) / Double(sweepExits)
+                    }
+                }
+            }
+            for cyc in costs {
+                guard let t = perCost[cyc] else { continue }
+                for pol in XFDPolicy.withXFD {
+                    guard let per = t[pol], cfg.fleet.weights.keys.allSatisfy({ per[$0] != nil }) else { continue }
+                    out.rows.append(.figure(out.suite, "fleet", ["rdmsr": "\(cyc)", "policy": pol.rawValue, "fleet": fleetParam(cfg.fleet),
+                                                                 "kernel": k, "fastpath_share": shareLabel(share), "point": point,
+                                                                 "exits": "\(sweepExits)", "seed": "\(seed)"],
+                                            metric: "injected_overhead_cycles", XFDCostModel.fleetAggregate(per, fleet: cfg.fleet),
+                                            unit: "cycles", source: cfg.modelSource, depends: cfg.modelDepends,
+                                            note: "fleet-weighted injected work over none per exit, from the exit plans (nothing timed), at a fastpath share of \(shareLabel(share)): "
+                                                + (point == "mix" ? "the run's exit mix (\(mixWords(cfg)))" : "the run's mix reweighted to that share")))
+                }
+            }
+        }
+    }
+
     // MARK: - checks
 
     /// The exit loop's fidelity: `passthrough-at-cpuid - none` on a legacy
@@ -389,8 +467,13 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
         let r = PairedMeasurement.run([ExitLoop(plan: none, proxy: nil, areas: nil), ExitLoop(plan: run, proxy: nil, areas: nil)],
                                       inner: K, samples: cfg.samples, kernel: ctx.kernel)
         let d = r.difference(1, minus: 0)
-        // The reference: the plan's injected difference per exit, as one chain.
-        let addsPerExit = Double(nominal.injectedCycles(timed) - none.injectedCycles(timed)) / Double(timed.count)
+        // The reference: the RDMSR work the kernel rules put on these exits,
+        // counted from the drawn reasons (not from the plans under test), as
+        // one chain.  A legacy guest never writes XFD: passthrough-at-cpuid
+        // adds one read per exit that leaves the loop, and a lazy-FPU #NM
+        // slot becomes an exit (round trip + handler) only under it.
+        let addsPerExit = Self.fidelityAddsPerExit(reasons[timed], cycles: cycles, costs: cfg.costs, rules: cfg.rules)
+        withExtendedLifetime(nominal) {}
         var acc: UInt64 = 0
         let ref = ctx.kernel.measure(inner: K, samples: cfg.samples) { k in
             acc = cx_exit_adds(acc, UInt64((Double(k) * addsPerExit).rounded()))
@@ -410,6 +493,17 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
                                      cycles, recovered, reference, addsPerExit, 100 * (recovered - reference) / reference,
                                      100 * Self.fidelityRelativeTolerance, Self.fidelityAbsoluteTolerance,
                                      check.status == .failed ? "CHECK FAILED" : "within"))
+    }
+
+    /// RDMSR work per exit passthrough-at-cpuid adds to a legacy guest's
+    /// `reasons`, from the kernel rules alone (the check's reference).
+    static func fidelityAddsPerExit(_ reasons: ArraySlice<ExitReason>, cycles: Int, costs: ExitCostTable, rules: KVMExitRules) -> Double {
+        var adds = 0
+        for r in reasons where rules.exits(r) {
+            if r == .nm { adds += costs.roundTrip + costs[.nm] }
+            if !rules.reentersOnFastpath(r) { adds += cycles }
+        }
+        return Double(adds) / Double(max(1, reasons.count))
     }
 
     /// The fidelity rows for given figures: the check (recovered vs
@@ -441,8 +535,9 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
     /// 400, and exits alternating HLT (reads) and preemption timer (fastpath,
     /// no read): half the exits read, so the break-even is one write per 8
     /// exits and the sign flips there.  Expected from the plans' injected
-    /// cycles, scaled to ticks by the loop's own read cost (passthrough -
-    /// none).  Tolerance: 15 % of the trap cost per exit + 3 ticks.
+    /// cycles, scaled to ticks by a plain add chain timed alone (not by the
+    /// loop or the plans under test).  Tolerance: 15 % of the trap cost per
+    /// exit + 3 ticks.  A round with no clean difference is an error row.
     private func breakEvenLoopCheck(_ cfg: RdmsrExitConfig, ctx: SuiteContext, out: inout Output) throws {
         let k = 256, samples = max(15, min(cfg.samples, 61))
         let reasons = (0..<(k * (samples + 1))).map { $0 % 2 == 0 ? ExitReason.hlt : .preemptionTimer }
@@ -456,16 +551,37 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
         let plans = try [plan(.none, 4), plan(.passthroughAtCPUID, 4)] + Self.checkIntervals.map { try plan(.alwaysIntercept, $0) }
         let r = PairedMeasurement.run(plans.map { ExitLoop(plan: $0, proxy: nil, areas: nil) }, inner: k, samples: samples, kernel: ctx.kernel)
         let inj = plans.map { Double($0.injectedCycles(timed)) / Double(timed.count) }
-        let read = r.difference(1, minus: 0)
-        guard !read.isEmpty, inj[1] > inj[0] else { return }
-        let ticksPerCycle = Summary(read).median / (inj[1] - inj[0])
+        // Ticks per injected add from a plain chain timed alone, outside the
+        // loop and its plans: a scaling error of the loop does not cancel.
+        let chainAdds = 1_000
+        var acc: UInt64 = 0
+        let chain = ctx.kernel.measure(inner: k, samples: samples) { n in acc = cx_exit_adds(acc, UInt64(n * chainAdds)) }
+        withExtendedLifetime(acc) {}
+        let kernel = cfg.rules.kernel.description
+        guard !chain.perOp.isEmpty else {
+            out.rows += Self.checkIntervals.map { Self.breakEvenCheckError(out.suite, interval: $0, kernel: kernel,
+                why: "the reference add chain had no clean sample (every one migrated or was preempted)") }
+            return
+        }
+        let ticksPerCycle = Summary(chain.perOp).median / Double(chainAdds)
         for (j, interval) in Self.checkIntervals.enumerated() {
             let d = r.difference(2 + j, minus: 1)
-            guard !d.isEmpty else { continue }
+            guard !d.isEmpty else {
+                out.rows.append(Self.breakEvenCheckError(out.suite, interval: interval, kernel: kernel,
+                    why: "no clean round of always-intercept vs passthrough-at-cpuid: every sample migrated or was preempted"))
+                continue
+            }
             out.rows.append(Self.breakEvenCheckRow(out.suite, interval: interval, measured: Summary(d).median,
                                                    plannedCycles: inj[2 + j] - inj[1], trapCycles: 1_600 / Double(interval),
-                                                   ticksPerCycle: ticksPerCycle, kernel: cfg.rules.kernel.description))
+                                                   ticksPerCycle: ticksPerCycle, kernel: kernel))
         }
+    }
+
+    /// The break-even check row when its loop difference could not be taken.
+    static func breakEvenCheckError(_ suite: String, interval: Int, kernel: String, why: String) -> ResultRow {
+        ResultRow(suite: suite, benchmark: "break-even", params: ["from": "loop-check", "interval": "\(interval)", "kernel": kernel],
+                  metric: "always_minus_read_ticks", source: .simulated, gate: .info, depends: .machine, status: .error,
+                  value: nil, unit: "ticks", note: why)
     }
 
     /// One break-even check row: measured ticks vs the plans' difference in
@@ -476,7 +592,7 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
         return ResultRow.check(suite, "break-even", ["from": "loop-check", "interval": "\(interval)", "kernel": kernel],
                                metric: "always_minus_read_ticks", measured, expected: expected,
                                tolerance: 0.15 * trapCycles * ticksPerCycle + 3, unit: "ticks", source: .simulated, depends: .machine,
-                               note: String(format: "always-intercept - passthrough-at-cpuid per exit, AMX guest writing XFD every %d exits, rdmsr 400, round trip 1200, handler 400, half the exits on the fastpath (break-even every 8 exits); plans: %.1f cycles x %.4f ticks/cycle from the loop's read cost", interval, plannedCycles, ticksPerCycle))
+                               note: String(format: "always-intercept - passthrough-at-cpuid per exit, AMX guest writing XFD every %d exits, rdmsr 400, round trip 1200, handler 400, half the exits on the fastpath (break-even every 8 exits); plans: %.1f cycles x %.4f ticks/add of a plain chain timed alone", interval, plannedCycles, ticksPerCycle))
     }
 
     // MARK: - figures derived from the loop
@@ -595,9 +711,9 @@ public struct RdmsrExitBenchmarks: BenchmarkSuite {
     static func proxyNote(_ p: ProxyInstruction) -> String {
         switch p {
         case .rdpid:
-            return "each MSR access runs RDPID (reads IA32_TSC_AUX); it depends on nothing, so the core may overlap it with the chain: a lower bound for a microcoded RDMSR"
+            return "each MSR access runs LFENCE; RDPID (reads IA32_TSC_AUX) as a link of the loop's dependency chain: it starts after the work before it and the work after it waits for its result, so it adds its latency (LFENCE included), not the throughput of back-to-back RDPIDs; RDMSR itself was not measured"
         case .rdtscp:
-            return "each MSR access runs RDTSCP (reads IA32_TSC_AUX and the TSC); it waits for earlier instructions to finish, so it also costs a partial pipeline drain"
+            return "each MSR access runs RDTSCP (reads IA32_TSC_AUX and the TSC) as a link of the loop's dependency chain: it waits for earlier instructions and the work after it waits for its result, so it adds its latency; RDMSR itself was not measured"
         }
     }
 

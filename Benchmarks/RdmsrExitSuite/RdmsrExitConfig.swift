@@ -24,10 +24,12 @@ public struct RdmsrExitConfig: Sendable {
     /// exit (500, hypothetical); this suite's default (950; with the CPUID
     /// handler ~1,060, inside the unverified ~1,020-1,110 figure); the VMRUN
     /// segment of M. Roth's AMD SVM KVM_RUN measurement (1,376, LKML Dec
-    /// 2020); the KVM-list estimate of a round trip (~1,500, 2021) and with
-    /// full XFD save/restore (~2,000); a Skylake-SP VMCALL round trip
-    /// (~1,550, KVM list 2020); a nested L2 exit (~14,000, KVM VMX series).
-    public static let defaultBreakEvenRoundTrips = "500,950,1376,1500,1550,2000,14000"
+    /// 2020); a Skylake-SP VMCALL round trip (~1,550, KVM list 2020); a
+    /// nested L2 exit (~14,000, KVM VMX series).  (The "2021 ~1,500/~2,000"
+    /// estimate is not a grid point: no public source was found.)
+    public static let defaultBreakEvenRoundTrips = "500,950,1376,1550,14000"
+    /// Fastpath shares the break-even and fleet sweeps run over (0...1).
+    public static let defaultFastpathShares = "0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1"
 
     public static let parameters: [SuiteParameter] = [
         SuiteParameter("rdmsr-cost", default: defaultRDMSR,
@@ -38,11 +40,17 @@ public struct RdmsrExitConfig: Sendable {
                        help: "round trips (core cycles) for the analytic break-even grid"),
         SuiteParameter("guest-quantum", default: "0", help: "guest work between exits, core cycles"),
         SuiteParameter("exit-mix", default: ExitMix.defaultSpec,
-                       help: "exit-reason weights: extint, hlt, msr-write (TSC_DEADLINE), ipi (x2APIC ICR), io (to user space), ept, preempt, cpuid, nm (lazy-FPU #NM)"),
+                       help: "exit-reason weights (the default is illustrative, not a measured workload): extint, hlt, hlt-wake (wake pending), msr-write (TSC_DEADLINE), wrmsrns-imm, ipi (fast x2APIC ICR), ipi-other, invd, io (to user space), ept, preempt, cpuid, nm (lazy-FPU #NM), other; or the path of a captured histogram: perf kvm stat report text or a KVM_GET_STATS_FD snapshot"),
+        SuiteParameter("fastpath-shares", default: defaultFastpathShares,
+                       help: "fastpath shares (0...1) the break-even and fleet sweeps run over; the mix's own share is added and marked"),
+        SuiteParameter("hv-timer", default: "on",
+                       help: "on: the VMX preemption timer backs the guest's LAPIC timer (kvm_can_use_hv_timer, the default where the CPU has it), so TSC_DEADLINE writes re-enter on the fastpath before 6.18; off: they leave the loop before 6.18"),
+        SuiteParameter("ipiv", default: "off",
+                       help: "on: IPI virtualisation (Sapphire Rapids and later, kernel 5.19+, kvm_intel.enable_ipiv): x2APIC ICR writes do not exit; off: they exit (older CPUs, AMD without AVIC modelled here)"),
         SuiteParameter("cost-table", default: "builtin",
                        help: "costs in core cycles: builtin, item=cycles,... (round-trip or an exit reason) or a file of item = cycles lines"),
         SuiteParameter("kernel", default: "running",
-                       help: "host kernel version whose KVM rules are modelled (fastpath exits, #NM): running (this host's) or e.g. 5.17, 6.12; 5.17 or later"),
+                       help: "host kernel release whose KVM rules are modelled (fastpath exits, #NM): running (this host's) or e.g. 5.17, 6.12.30; 5.17 or later"),
         SuiteParameter("xfd-write-interval", default: "100",
                        help: "exits between guest context switches (where a Linux guest may write XFD); linux-idle writes once, at boot"),
         SuiteParameter("amx-switch-period", default: "10",
@@ -60,6 +68,8 @@ public struct RdmsrExitConfig: Sendable {
     public var breakEvenRoundTrips: [Int]
     public var guestQuantum: Int
     public var mix: ExitMix
+    /// Fastpath shares of the sweeps, ascending, 0...1.
+    public var fastpathShares: [Double]
     public var costs: ExitCostTable
     public var rules: KVMExitRules
     /// The kernel version came from this host (model rows then depend on `kernel`).
@@ -89,13 +99,22 @@ public struct RdmsrExitConfig: Sendable {
         let kernelText = ctx.parameter("kernel")
         let release = kernelText == "running" ? EnvironmentRecord.kernelRelease() : kernelText
         guard let version = KernelVersion(release: release) else {
-            throw BenchError.badInput("kernel=\(kernelText): cannot read a version from '\(release)' (give e.g. --set kernel=6.12)")
+            throw BenchError.badInput("kernel=\(kernelText): cannot read a version from '\(release)' (give e.g. --set kernel=6.12 or 6.12.30)")
         }
         guard version >= KVMExitRules.firstXFD else {
-            throw BenchError.badInput("kernel \(version): KVM offers XFD to guests from \(KVMExitRules.firstXFD) on (give e.g. --set kernel=5.17)")
+            throw BenchError.badInput("kernel \(version.release): KVM offers XFD to guests from \(KVMExitRules.firstXFD) on (give e.g. --set kernel=5.17)")
         }
-        rules = KVMExitRules(kernel: version)
+        let hvTimer = try Self.onOff(ctx.parameter("hv-timer"), name: "hv-timer")
+        let ipiv = try Self.onOff(ctx.parameter("ipiv"), name: "ipiv")
+        guard !ipiv || KVMRules.ipiv.holds(in: version) else {
+            throw BenchError.badInput("ipiv=on: IPI virtualisation is in KVM from \(KVMRules.ipiv.mainline) on; kernel \(version.release) assumed")
+        }
+        rules = KVMExitRules(kernel: version, hvTimer: hvTimer, ipiv: ipiv)
         kernelIsRunning = kernelText == "running"
+        guard rules.hasExit(in: mix) else {
+            throw BenchError.badInput("exit-mix: no drawn reason is a vm-exit under these rules (every one is an ICR write under ipiv=on)")
+        }
+        fastpathShares = try ctx.doubleListParameter("fastpath-shares", range: 0...1).sorted()
         writeInterval = try ctx.intParameter("xfd-write-interval", range: 1...100_000_000)
         amxSwitchPeriod = try ctx.intParameter("amx-switch-period", range: 2...1_000_000)
         newAMXTaskPeriod = try ctx.intParameter("amx-new-task-period", range: 1...1_000_000)
@@ -129,7 +148,16 @@ public struct RdmsrExitConfig: Sendable {
     /// Parameters whose user value makes the untimed figures `input`.
     public static let modelInputs = ["rdmsr-cost", "exit-round-trip", "break-even-round-trips", "guest-quantum",
                                      "cost-table", "exit-mix", "xfd-write-interval", "amx-switch-period",
-                                     "amx-new-task-period", "fleet"]
+                                     "amx-new-task-period", "fleet", "hv-timer", "ipiv"]
+
+    /// `on`/`off` (also true/false, 1/0).
+    static func onOff(_ text: String, name: String) throws -> Bool {
+        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "on", "true", "1": return true
+        case "off", "false", "0": return false
+        default: throw BenchError.badInput("\(name)=\(text): expected on or off")
+        }
+    }
 
     /// What model rows computed from the kernel rules depend on: the
     /// running kernel when it chose them, nothing when the user named one.

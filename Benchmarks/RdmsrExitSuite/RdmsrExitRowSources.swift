@@ -40,6 +40,7 @@ public enum RdmsrExitRowSources {
         "loop-fidelity/error_pct": .timed,
         "cpu-share/vcpu_share_lost": .timed,
         "break-even@formula/writes_per_1k_exits": .model,
+        "break-even@formula-sweep/writes_per_1k_exits": .model,
         "break-even@loop/trap_ticks_per_write": .timed,
         "break-even@loop/read_ticks_per_exit": .timed,
         "break-even@loop/writes_per_1k_exits": .timed,

@@ -70,11 +70,14 @@ public struct XSaveBenchmarks: BenchmarkSuite {
         if wantsSizes {
             for m in models { rows += XSaveSizeRows.rows(m, kernel: kernel) }
             if let hm = hostModel {
-                rows += XSaveSizeRows.rows(hm, kernel: kernel)
-                // The kernel's own figures are compared under the running kernel's rules.
+                // The kernel's own figures are compared under the running kernel's rules;
+                // its boot line also says which supervisor components IA32_XSS holds.
                 let running = try LinuxKernelChoice.parse("running")
-                rows += XSaveSizeRows.kernelChecks(hm, atMinSigStkSz: Auxv.value(51), bootLog: KernelLog.bootFigures(),
-                                                   running: running)
+                let boot = KernelLog.bootFigures()
+                let bootFeatures: UInt64? = if case .success(let f) = boot { f.features } else { nil }
+                rows += XSaveSizeRows.rows(hm, kernel: kernel,
+                                           xss: hm.supervisorState(bootFeatures: bootFeatures, running: running.rules.kernel))
+                rows += XSaveSizeRows.kernelChecks(hm, atMinSigStkSz: Auxv.value(51), bootLog: boot, running: running)
             } else {
                 rows.append(.skipped(name, "size-featureset", ["cpu": "host"], metric: "standard_bytes", unit: "bytes",
                                      depends: .cpu, reason: host.unavailableReason(.xsave) ?? "no XSAVE layout"))

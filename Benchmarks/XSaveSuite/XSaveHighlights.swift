@@ -60,14 +60,14 @@ enum Highlights {
             let avx = m.featureSet(.avx), amx = m.featureSet(.amxTileData)
             let linux = m.linux(rules)
             if amx.supported {
-                lines.append(String(format: "%@: +AVX %d B -> +AMX %d B standard (+%d B, x%.2f); compacted %d -> %d B; Linux " + rules.kernel.description + " task buffer %d -> %d B expanded (x%.2f); signal frame %d -> %d B (SIGSTKSZ 8192)",
+                lines.append(String(format: "%@: +AVX %d B -> +AMX %d B standard (+%d B, x%.2f); compacted %d -> %d B; Linux " + rules.kernel.release + " task buffer %d -> %d B expanded (x%.2f); signal frame %d -> %d B (SIGSTKSZ 8192)",
                                     m.cpuID, avx.standardSize, amx.standardSize, amx.standardSize - avx.standardSize,
                                     Double(amx.standardSize) / Double(avx.standardSize),
                                     avx.compactedSize, amx.compactedSize, linux.defaultBytes, linux.expandedBytes,
                                     linux.growthFactor, linux.sigframeDefault, linux.sigframeExpanded))
             } else {
                 let all = m.standardSizeForXCR0
-                lines.append(String(format: "%@: no AMX; +AVX %d B -> all of XCR0 %d B standard (x%.2f), compacted %d B; Linux " + rules.kernel.description + " context size %d B; signal frame %d B",
+                lines.append(String(format: "%@: no AMX; +AVX %d B -> all of XCR0 %d B standard (x%.2f), compacted %d B; Linux " + rules.kernel.release + " context size %d B; signal frame %d B",
                                     m.cpuID, avx.standardSize, all, Double(all) / Double(avx.standardSize),
                                     m.compactedSizeForXCR0, linux.contextBytes, linux.sigframeExpanded))
             }

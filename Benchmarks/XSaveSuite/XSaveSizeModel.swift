@@ -34,6 +34,9 @@ public struct XSaveSizeModel: Sendable {
     public let layout: XSaveLayout
     /// User components enabled in XCR0.
     public let enabledMask: UInt64
+    /// The CPU was recorded (its leaf 0xD was captured with IA32_XSS = 0, as
+    /// the catalog states) rather than read live.
+    public let recorded: Bool
 
     /// nil when the CPU has no XSAVE or the OS has not enabled it.
     public init?(cpu: CPUDescription) {
@@ -41,6 +44,7 @@ public struct XSaveSizeModel: Sendable {
         self.cpuID = cpu.id
         self.layout = layout
         self.enabledMask = layout.enabledMask
+        self.recorded = cpu.origin != .live
     }
 
     /// Every component the CPU supports (user and supervisor), in index order,
@@ -74,37 +78,58 @@ public struct XSaveSizeModel: Sendable {
     /// Linux's buffer sizes on this CPU under `rules`.
     public func linux(_ rules: LinuxXStateRules) -> LinuxFPStateSizes { layout.linuxFPState(rules) }
 
-    /// The computed totals against the CPU's own CPUID totals.
-    public var checks: [SizeCheck] {
+    /// The computed totals against the CPU's own CPUID totals, with the
+    /// supervisor set IA32_XSS holds taken from `xss` (see `supervisorState`).
+    public func checks(xss: SupervisorState) -> [SizeCheck] {
         var out = [SizeCheck(name: "standard_vs_cpuid_0xd_0_ebx", computed: standardSizeForXCR0,
-                             reported: layout.reportedStandardSizeForXCR0, supervisor: 0)]
+                             reported: layout.reportedStandardSizeForXCR0, supervisor: 0, origin: "XCR0 only")]
         if layout.hasXSAVEC || layout.hasXSAVES {
-            let reported = layout.reportedCompactedSizeForXCR0XSS
-            // CPUID.(0xD,1).EBX counts XCR0 | IA32_XSS.  XSS is not readable
-            // from user mode, so the supervisor part is the subset of the
-            // supported supervisor components that makes the total exact;
-            // when none does, the XCR0-only size is compared and fails.
-            let xss = compactedSizeForXCR0 == reported ? 0 : inferSupervisorMask(reported: reported) ?? 0
+            // CPUID.(0xD,1).EBX counts XCR0 | IA32_XSS: compared once, with
+            // the supervisor set derived from what the kernel reports.
             out.append(SizeCheck(name: "compacted_vs_cpuid_0xd_1_ebx",
-                                 computed: layout.compactedSize(for: enabledMask | xss),
-                                 reported: reported, supervisor: xss))
+                                 computed: layout.compactedSize(for: enabledMask | xss.mask),
+                                 reported: layout.reportedCompactedSizeForXCR0XSS, supervisor: xss.mask, origin: xss.origin))
         }
         return out
     }
 
-    /// The subset of supported supervisor components whose addition to the
-    /// XCR0 compacted image gives `reported` bytes, or nil when none does.
-    func inferSupervisorMask(reported: Int) -> UInt64? {
-        let bits = (0..<64).filter { (layout.supportedSupervisorMask >> UInt64($0)) & 1 == 1 }
-        guard bits.count <= 12 else { return nil }
-        for subset in 1..<(1 << bits.count) {
-            let s = bits.enumerated().reduce(UInt64(0)) { acc, e in
-                (subset >> e.offset) & 1 == 1 ? acc | (1 << UInt64(e.element)) : acc
-            }
-            if layout.compactedSize(for: enabledMask | s) == reported { return s }
-        }
-        return nil
+    /// The checks of a recorded CPU (IA32_XSS = 0 when captured) or, for the
+    /// host, with the supervisor set of the running kernel's rules.
+    public var checks: [SizeCheck] {
+        checks(xss: supervisorState(bootFeatures: nil, running: LinuxKernelVersion(release: EnvironmentRecord.kernelRelease())))
     }
+
+    /// IA32_XSS as the kernel sets it (fpu__init_cpu_xstate writes the
+    /// supervisor features of `fpu_kernel_cfg.max_features` plus the
+    /// independent ARCH_LBR where the CPU has it), derived without reading
+    /// the MSR (user mode cannot):
+    /// - a recorded CPU: 0, the state its leaf 0xD was captured in;
+    /// - the host with a readable boot line: the supervisor bits of
+    ///   "Enabled xstate features 0x..." (`bootFeatures`);
+    /// - else the running kernel's rules (PASID, CET_U, CET_S by release);
+    /// both restricted to CPUID.(0xD,1).ECX, plus ARCH_LBR (15) when ECX lists it.
+    public func supervisorState(bootFeatures: UInt64?, running: LinuxKernelVersion?) -> SupervisorState {
+        if recorded { return SupervisorState(mask: 0, origin: "IA32_XSS 0, as the recorded leaf 0xD was captured") }
+        let supported = layout.supportedSupervisorMask
+        let lbr = supported & (1 << 15)
+        let lbrNote = lbr != 0 ? " and ARCH_LBR (15), an independent feature the kernel adds to IA32_XSS without printing it" : ""
+        if let f = bootFeatures {
+            let m = f & supported & ~layout.supportedUserMask
+            return SupervisorState(mask: m | lbr, origin: "IA32_XSS from the boot line \"Enabled xstate features \(hex(f))\": supervisor bits \(hex(m))" + lbrNote)
+        }
+        guard let v = running else {
+            return SupervisorState(mask: lbr, origin: "IA32_XSS unknown (no boot line, kernel release unreadable): none assumed" + lbrNote)
+        }
+        let r = LinuxXStateRules(kernel: v)
+        let m = (r.taskSupervisorMask | r.guestOnlyMask) & (layout.hasXSAVES ? supported : 0)
+        return SupervisorState(mask: m | lbr, origin: "IA32_XSS from the running kernel's rules (\(v.release)) within CPUID.(0xD,1).ECX \(hex(supported)): \(hex(m))" + lbrNote)
+    }
+}
+
+/// The supervisor components IA32_XSS holds, and how that was established.
+public struct SupervisorState: Sendable, Equatable {
+    public var mask: UInt64
+    public var origin: String
 }
 
 /// A computed total compared with the CPU's reported total, in bytes.
@@ -113,8 +138,10 @@ public struct SizeCheck: Sendable {
     /// Computed from the per-component table, supervisor components in
     /// `supervisor` included.
     public var computed: Int, reported: Int
-    /// Supervisor components counted in `computed` (inferred IA32_XSS).
+    /// Supervisor components counted in `computed` (IA32_XSS as derived).
     public var supervisor: UInt64
+    /// How `supervisor` was established.
+    public var origin: String
     public var agrees: Bool { computed == reported }
 }
 

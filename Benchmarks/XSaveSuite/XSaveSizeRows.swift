@@ -20,9 +20,9 @@ public enum XSaveSizeRows {
     }
 
     /// The kernel `rows(_:source:)` assumes: the newest version modelled.
-    public static let defaultKernel = LinuxXStateRules.cetSupervisorFrom
+    public static let defaultKernel = LinuxFPURules.cetSupervisor.mainline
 
-    public static func rows(_ m: XSaveSizeModel, kernel: LinuxKernelChoice) -> [ResultRow] {
+    public static func rows(_ m: XSaveSizeModel, kernel: LinuxKernelChoice, xss: SupervisorState? = nil) -> [ResultRow] {
         let host = m.cpuID == "host"
         let origin = host ? "computed from this CPU's CPUID leaf 0xD, read by this run"
                           : "computed from the recorded CPUID leaf 0xD of \(m.cpuID)"
@@ -76,8 +76,8 @@ public enum XSaveSizeRows {
         rows += linuxRows(m, kernel: kernel)
         rows += frameRows(m)
 
-        for c in m.checks {
-            let explained = c.supervisor == 0 ? "" : "; with supervisor components \(indices(c.supervisor)) (\(hex(c.supervisor))), the subset of the supported ones that IA32_XSS must hold for the total"
+        for c in m.checks(xss: xss ?? m.supervisorState(bootFeatures: nil, running: kernel.rules.kernel)) {
+            let explained = c.supervisor == 0 && c.name.hasPrefix("standard") ? "" : "; supervisor components \(c.supervisor == 0 ? "none" : indices(c.supervisor) + " (" + hex(c.supervisor) + ")"): \(c.origin)"
             rows.append(.check(suite, "size-check", ["cpu": m.cpuID], metric: c.name, Double(c.computed),
                                expected: Double(c.reported), tolerance: 0, unit: "bytes", source: .model,
                                gate: .exact, depends: depends,
@@ -127,7 +127,7 @@ public enum XSaveSizeRows {
                                 gate: .exact, depends: d, note: note))
         }
         let frameNote = "model: round_up(736 sigframe_ia32 + 15 + user XSAVE size + 4 FP_XSTATE_MAGIC2 + 112 fsave + 63, 16), kernels 5.14+ with IA32 emulation"
-        add("frame_default_bytes", Double(l.sigframeDefault), "bytes", frameNote + ", default user size \(l.userDefaultBytes)")
+        add("frame_default_bytes", Double(l.sigframeDefault), "bytes", frameNote + ", default user size \(l.userDefaultBytes): a model figure for a task without dynamic features; Linux reserves the maximum (AT_MINSIGSTKSZ) for every task")
         add("frame_expanded_bytes", Double(l.sigframeExpanded), "bytes", frameNote + ", maximum user size \(l.userMaxBytes) (AT_MINSIGSTKSZ)")
         add("exceeds_minsigstksz_2048", l.sigframeExpanded > LegacySignalStack.minSigStkSz ? 1 : 0, "bool",
             "1 when the expanded frame exceeds glibc's legacy MINSIGSTKSZ (2048): a sigaltstack of that size is too small")

@@ -99,6 +99,13 @@ public enum RunSummary {
         return String(format: "%.\(digits)f", v)
     }
 
+    /// 1024 -> "1,024".
+    static func grouped(_ n: Int) -> String {
+        let f = NumberFormatter()
+        f.numberStyle = .decimal; f.groupingSeparator = ","; f.locale = Locale(identifier: "en_US_POSIX")
+        return f.string(from: NSNumber(value: n)) ?? String(n)
+    }
+
     static func sources(_ rows: [StoredRow]) -> String {
         Set(rows.map(\.source.rawValue)).sorted().joined(separator: "+")
     }
@@ -119,13 +126,18 @@ public enum RunSummary {
         var verdicts: [String] = []
         for cost in chosen {
             let at = rows.filter { param($0, "rdmsr") == cost }.sorted { ($0.value ?? 0) < ($1.value ?? 0) }
-            let label = cost.hasPrefix("proxy") ? "RDMSR as measured \(cost)" : "RDMSR = \(cost) cycles (injected)"
+            let label = cost.hasPrefix("proxy")
+                ? "RDMSR stand-in (\(cost.dropFirst("proxy-".count).uppercased()), not RDMSR itself)"
+                : "RDMSR = \(cost) cycles (injected)"
             for r in at {
                 figures.append(Figure(label: "\(label), \(param(r, "policy") ?? "?")",
                                       value: number(r.value ?? 0, digits: 2) + " %", source: r.source.rawValue))
             }
-            if let best = at.first, let worst = at.last, let b = best.value, let w = worst.value {
-                verdicts.append("at \(label) \(param(best, "policy") ?? "?") costs least (\(number(b, digits: 2)) % vs \(number(w, digits: 2)) %)")
+            // The winner against the runner-up, not against the worst policy.
+            if at.count >= 2, let b = at[0].value, let r = at[1].value {
+                verdicts.append("at \(label) \(param(at[0], "policy") ?? "?") costs least (\(number(b, digits: 2)) %; runner-up \(param(at[1], "policy") ?? "?") \(number(r, digits: 2)) %)")
+            } else if let only = at.first, let b = only.value {
+                verdicts.append("at \(label) only \(param(only, "policy") ?? "?") was run (\(number(b, digits: 2)) %)")
             }
         }
         let fleet = rows.first.flatMap { param($0, "fleet") } ?? "default"
@@ -144,12 +156,18 @@ public enum RunSummary {
         func param(_ r: StoredRow, _ key: String) -> String? { Params.parse(r.params)[key] }
         var figures: [Figure] = []
         let adoption = memory.contains { param($0, "adoption") == "10" } ? "10" : memory.first.flatMap { param($0, "adoption") }
+        // One named fleet size, the largest run: the per-vCPU figure of a
+        // small fleet rounds its adopters (2 of 16 is 12.5 %, not 10 %).
+        let vcpus = memory.compactMap { param($0, "vcpus").flatMap(Int.init) }.max()
+        let fleetWords = vcpus.map { "\(grouped($0)) vCPUs" } ?? "the fleet"
         var perPolicy: [(String, Double)] = []
         for policy in Set(memory.compactMap { param($0, "policy") }).sorted() {
-            let r = memory.filter { param($0, "policy") == policy && param($0, "adoption") == adoption }
-            guard let v = r.compactMap(\.value).max() else { continue }
+            let r = memory.filter {
+                param($0, "policy") == policy && param($0, "adoption") == adoption && param($0, "vcpus").flatMap(Int.init) == vcpus
+            }
+            guard let row = r.first, let v = row.value else { continue }
             perPolicy.append((policy, v))
-            figures.append(Figure(label: "\(policy), \(adoption ?? "?")% AMX: memory per vCPU",
+            figures.append(Figure(label: "\(policy), \(fleetWords), \(adoption ?? "?")% AMX: memory per vCPU",
                                   value: number(v / 1024) + " KiB", source: sources(r)))
         }
         let latency = lifecycle.filter { param($0, "allocator") == "malloc" && $0.unit == "ticks" }
@@ -160,7 +178,7 @@ public enum RunSummary {
         }
         var verdict = ""
         if let least = perPolicy.min(by: { $0.1 < $1.1 }), let most = perPolicy.max(by: { $0.1 < $1.1 }), most.1 > 0 {
-            verdict = "At \(adoption ?? "?")% AMX adoption \(least.0) holds \(number(least.1 / 1024)) KiB per vCPU against \(number(most.1 / 1024)) KiB for \(most.0) (\(number(100 * (1 - least.1 / most.1), digits: 0)) % less); it pays its expansion on first use instead."
+            verdict = "At \(fleetWords) and \(adoption ?? "?")% AMX adoption \(least.0) holds \(number(least.1 / 1024)) KiB per vCPU against \(number(most.1 / 1024)) KiB for \(most.0) (\(number(100 * (1 - least.1 / most.1), digits: 0)) % less); it pays its expansion on first use instead."
         }
         return Answer(title: title, verdict: verdict, figures: figures)
     }

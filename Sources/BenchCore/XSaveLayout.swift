@@ -153,33 +153,164 @@ public struct XSaveLayout: Sendable {
     }
 }
 
-/// A Linux kernel version, major.minor (the stable number is ignored: the
-/// sizing and KVM rules the suites model changed only at releases).
+/// A Linux kernel release: `major.minor` (the release line), the stable
+/// number when one was given, and what follows the numbers (a distribution
+/// or local suffix such as `-51-generic`, kept but never compared).
+///
+/// Order and equality use `major.minor.patch`, an absent patch counting as
+/// 0 (`6.12` is `6.12.0`, the mainline release).  Stable backports make the
+/// patch matter: a rule may reach `6.12.23` but not `6.12.22`
+/// (`LinuxKernelRule`).  Distribution kernels carry their own backports,
+/// which no upstream table knows: rules are those of the upstream release
+/// the numbers name.
 public struct LinuxKernelVersion: Sendable, Comparable, Hashable, CustomStringConvertible {
     public let major: Int, minor: Int
+    /// The stable number (`30` of `6.12.30`), nil when the text gave none.
+    public let patch: Int?
+    /// Text after the numbers (`-fc-v657`, `-rc1`, `-51-generic`), nil when none.
+    public let suffix: String?
 
-    public init(_ major: Int, _ minor: Int) { self.major = major; self.minor = minor }
-
-    /// Parses the start of a release string: `6.18`, `6.18.44-fc-v657`,
-    /// `5.17.0-rc1`.  Nil when it does not start with `N.N`.
-    public init?(release: String) {
-        let head = release.split(whereSeparator: { !($0.isNumber || $0 == ".") }).first ?? ""
-        let parts = head.split(separator: ".")
-        guard parts.count >= 2, let a = Int(parts[0]), let b = Int(parts[1]),
-              (2...99).contains(a), (0...999).contains(b) else { return nil }
-        major = a; minor = b
+    public init(_ major: Int, _ minor: Int, _ patch: Int? = nil, suffix: String? = nil) {
+        self.major = major; self.minor = minor; self.patch = patch; self.suffix = suffix
     }
 
-    public var description: String { "\(major).\(minor)" }
-    public static func < (a: LinuxKernelVersion, b: LinuxKernelVersion) -> Bool { (a.major, a.minor) < (b.major, b.minor) }
+    /// Parses a release string: `6.18`, `6.12.30`, `6.18.44-fc-v657`,
+    /// `5.17.0-rc1`, `6.8.0-51-generic`.  Nil when it does not start with `N.N`.
+    public init?(release: String) {
+        let text = release.trimmingCharacters(in: .whitespaces)
+        let head = text.prefix { $0.isNumber || $0 == "." }
+        let parts = head.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count >= 2, let a = Int(parts[0]), let b = Int(parts[1]),
+              (2...99).contains(a), (0...999).contains(b) else { return nil }
+        var p: Int?
+        if parts.count >= 3 {
+            guard let c = Int(parts[2]), (0...9999).contains(c) else { return nil }
+            p = c
+        }
+        major = a; minor = b; patch = p
+        let rest = text.dropFirst(head.count)
+        suffix = rest.isEmpty ? nil : String(rest)
+    }
+
+    /// The stable number, 0 for a mainline release.
+    public var stableNumber: Int { patch ?? 0 }
+    /// The release line, `major.minor`: what `kernel_identity` records.
+    public var line: String { "\(major).\(minor)" }
+    /// `major.minor`, the release line (see `release` for the whole version).
+    public var description: String { line }
+    /// `major.minor[.patch][suffix]` as given.
+    public var release: String { line + (patch.map { ".\($0)" } ?? "") + (suffix ?? "") }
+    /// True when `other` is the same release line.
+    public func sameLine(_ other: LinuxKernelVersion) -> Bool { major == other.major && minor == other.minor }
+
+    public static func < (a: LinuxKernelVersion, b: LinuxKernelVersion) -> Bool {
+        (a.major, a.minor, a.stableNumber) < (b.major, b.minor, b.stableNumber)
+    }
+    public static func == (a: LinuxKernelVersion, b: LinuxKernelVersion) -> Bool {
+        (a.major, a.minor, a.stableNumber) == (b.major, b.minor, b.stableNumber)
+    }
+    public func hash(into h: inout Hasher) { h.combine(major); h.combine(minor); h.combine(stableNumber) }
+}
+
+/// One versioned kernel rule: the first mainline release that has it and,
+/// for older release lines that received it as a stable backport, the first
+/// stable release of each, with where that was established.
+public struct LinuxKernelRule: Sendable, CustomStringConvertible {
+    /// What changes, in a few words.
+    public let name: String
+    /// The first mainline release (`major.minor`): every release of this
+    /// line and of later lines has the rule.
+    public let mainline: LinuxKernelVersion
+    /// The first stable release of each older line that received it.
+    public let stable: [LinuxKernelVersion]
+    /// The commit(s) and how each release was established; a release that
+    /// could not be confirmed says so here.
+    public let citation: String
+
+    public init(_ name: String, from mainline: LinuxKernelVersion, stable: [LinuxKernelVersion] = [], citation: String) {
+        precondition(stable.allSatisfy { $0.patch != nil && $0 < mainline }, "stable releases are x.y.z of older lines")
+        self.name = name; self.mainline = mainline; self.stable = stable; self.citation = citation
+    }
+
+    /// The rule holds in `v`: a release of the mainline line or later, or a
+    /// stable release at or after the first that has it on its line.
+    public func holds(in v: LinuxKernelVersion) -> Bool {
+        if (v.major, v.minor) >= (mainline.major, mainline.minor) { return true }
+        guard let first = stable.first(where: { $0.sameLine(v) }) else { return false }
+        return v.stableNumber >= first.stableNumber
+    }
+
+    /// Every release where the rule starts: the mainline line and each stable release.
+    public var boundaries: [LinuxKernelVersion] { stable + [mainline] }
+
+    /// "6.15 (stable: 6.1.133, 6.6.87, ...)" for notes.
+    public var firstReleases: String {
+        mainline.line + (stable.isEmpty ? "" : " (stable: " + stable.map(\.release).joined(separator: ", ") + ")")
+    }
+
+    /// The rule's line in the report table.
+    public var description: String { "\(name): \(firstReleases); \(citation)" }
+
+    /// The versions where the rule does not yet hold next to where it starts:
+    /// (last without, first with) for each boundary.  A mainline boundary's
+    /// "last without" is the last release of the line before it that has no
+    /// backport (`x.(y-1)` with a large stable number when that line got the
+    /// rule later than its .0).
+    public var boundaryPairs: [(without: LinuxKernelVersion, with: LinuxKernelVersion)] {
+        var out: [(LinuxKernelVersion, LinuxKernelVersion)] = stable.map {
+            (LinuxKernelVersion($0.major, $0.minor, $0.stableNumber - 1), $0)
+        }
+        let previousLine = mainline.minor > 0 ? LinuxKernelVersion(mainline.major, mainline.minor - 1)
+                                              : LinuxKernelVersion(mainline.major - 1, 19)
+        if !stable.contains(where: { $0.sameLine(previousLine) }) {
+            out.append((LinuxKernelVersion(previousLine.major, previousLine.minor, 9999), mainline))
+        }
+        return out
+    }
+}
+
+/// The kernel rules of the XSAVE buffer model, each with its first
+/// releases and citation (arch/x86/kernel/fpu/xstate.c, core.c).
+public enum LinuxFPURules {
+    /// Dynamic (XFD) features for tasks: AMX (the 5.16 x86/fpu pull).
+    public static let dynamicFeatures = LinuxKernelRule(
+        "dynamic (XFD) features, AMX for tasks", from: LinuxKernelVersion(5, 16),
+        citation: "x86/fpu AMX series merged for 5.16 (XFEATURE_MASK_USER_DYNAMIC)")
+    /// PASID (component 10) in every fpstate where the CPU lists it.
+    public static let pasid = LinuxKernelRule(
+        "PASID (8 B) in every fpstate", from: LinuxKernelVersion(5, 18),
+        citation: "ENQCMD re-enabled in the 5.18 x86/pasid pull; XFEATURE_MASK_SUPERVISOR_SUPPORTED held PASID since 5.10, but xsave_cpuid_features ties it to X86_FEATURE_ENQCMD, which 9bfecd058339 (5.13) force-disabled (DISABLE_ENQCMD) and whose commit says nothing set PASID in IA32_XSS; whether a 5.16/5.17 SPR kernel listed PASID in its buffer is unverified here (modelled: not before 5.18)")
+    /// CET_U (component 11) in every fpstate where the CPU lists it.
+    public static let cetUser = LinuxKernelRule(
+        "CET_U (16 B) in every fpstate", from: LinuxKernelVersion(6, 6),
+        citation: "user shadow stack (x86/shstk pull for 6.6): XFEATURE_MASK_CET_USER in XFEATURE_MASK_SUPERVISOR_SUPPORTED")
+    /// CET_S (component 12) in guest buffers and the kernel's maximum only.
+    public static let cetSupervisor = LinuxKernelRule(
+        "CET_S (24 B), guest-only: context size and guest buffers", from: LinuxKernelVersion(6, 17),
+        citation: "8b05b3c98816 \"x86/fpu/xstate: Add CET supervisor xfeature support as a guest-only feature\", x86/fpu updates for v6.17")
+    /// A new guest fpstate sized by the kernel's compacted default instead
+    /// of `fpu_user_cfg.default_size`.
+    public static let guestBufferKernelSize = LinuxKernelRule(
+        "guest fpstate at vCPU creation sized by the kernel default (fpu_kernel_cfg.default_size)", from: LinuxKernelVersion(6, 15),
+        stable: [LinuxKernelVersion(6, 1, 133), LinuxKernelVersion(6, 6, 87), LinuxKernelVersion(6, 12, 23),
+                 LinuxKernelVersion(6, 13, 11), LinuxKernelVersion(6, 14, 2)],
+        citation: "1937e18cc3cf \"x86/fpu: Fix guest FPU state buffer allocation size\" (tip x86/fpu, 6.15 window); stable: 6.1.133 confirmed by the release tag above the backport (feec6cd973b9) in the linux-6.1.y history; 6.6.87, 6.12.23, 6.13.11 and 6.14.2 from the stable review series of 2025-04-08 that carried the backport (\"[ Upstream commit 1937e18cc3cf ]\"), not confirmed against the release tags")
+    /// The real `guest_default_cfg`: the guest default now includes the
+    /// guest-only components (CET_S); without them it equals the kernel default.
+    public static let guestDefaultCfg = LinuxKernelRule(
+        "guest_default_cfg: guest buffers include guest-only components", from: LinuxKernelVersion(6, 17),
+        citation: "509e880b7795 (6.17); before it the 6.15 fix used fpu_kernel_cfg.default_size, the same number wherever no guest-only component exists (no CET_S before 6.17)")
+
+    /// Every rule of the buffer model, for the report table and the tests.
+    public static let all: [LinuxKernelRule] = [dynamicFeatures, pasid, cetUser, cetSupervisor, guestBufferKernelSize, guestDefaultCfg]
 }
 
 /// Which XSAVE components Linux keeps in a `struct fpstate`, per kernel
-/// version (arch/x86/kernel/fpu/xstate.c, XFEATURE_MASK_SUPERVISOR_SUPPORTED
-/// and the guest-only set):
+/// release (arch/x86/kernel/fpu/xstate.c, XFEATURE_MASK_SUPERVISOR_SUPPORTED
+/// and the guest-only set); the releases and citations are in `LinuxFPURules`:
 /// - PASID (component 10, 8 bytes): supervisor state from 5.18;
 /// - CET_U (11, 16 bytes): user shadow stack state from 6.6;
-/// - CET_S (12, 24 bytes): guest-only (KVM CET virtualisation) from 6.18: in
+/// - CET_S (12, 24 bytes): guest-only (KVM CET virtualisation) from 6.17: in
 ///   the kernel's maximum ("context size") and in guest buffers, never in a
 ///   task's;
 /// - ARCH_LBR (15) and PT (8) are never in fpstate.
@@ -187,27 +318,27 @@ public struct LinuxKernelVersion: Sendable, Comparable, Hashable, CustomStringCo
 /// contributes only the components its CPUID.(0xD,1).ECX lists.
 public struct LinuxXStateRules: Sendable, Equatable {
     /// First kernel with dynamic (XFD) features (AMX for tasks).
-    public static let firstDynamic = LinuxKernelVersion(5, 16)
-    public static let pasidFrom = LinuxKernelVersion(5, 18)
-    public static let cetUserFrom = LinuxKernelVersion(6, 6)
-    public static let cetSupervisorFrom = LinuxKernelVersion(6, 18)
-    /// From this version a new guest fpstate is sized by the guest default
-    /// (compacted, guest-only components included); before it by
-    /// `fpu_user_cfg.default_size` (the standard-format user size).
-    public static let guestDefaultFrom = LinuxKernelVersion(6, 15)
+    public static let firstDynamic = LinuxFPURules.dynamicFeatures.mainline
 
     public let kernel: LinuxKernelVersion
     public init(kernel: LinuxKernelVersion) { self.kernel = kernel }
 
     /// Supervisor components a task's fpstate holds under this kernel.
     public var taskSupervisorMask: UInt64 {
-        (kernel >= Self.pasidFrom ? 1 << 10 : 0) | (kernel >= Self.cetUserFrom ? 1 << 11 : 0)
+        (LinuxFPURules.pasid.holds(in: kernel) ? 1 << 10 : 0) | (LinuxFPURules.cetUser.holds(in: kernel) ? 1 << 11 : 0)
     }
     /// Guest-only supervisor components under this kernel.
-    public var guestOnlyMask: UInt64 { kernel >= Self.cetSupervisorFrom ? 1 << 12 : 0 }
+    public var guestOnlyMask: UInt64 { LinuxFPURules.cetSupervisor.holds(in: kernel) ? 1 << 12 : 0 }
+    /// A new guest fpstate is sized by the kernel's compacted default (with
+    /// the guest-only components) rather than `fpu_user_cfg.default_size`.
+    public var guestBufferIsKernelSized: Bool { LinuxFPURules.guestBufferKernelSize.holds(in: kernel) }
     /// The versions where these rules change, for notes.
     public var summary: String {
-        "Linux \(kernel) rules: supervisor components \(taskSupervisorMask == 0 ? "none" : "0x" + String(taskSupervisorMask, radix: 16)) in tasks (PASID from 5.18, CET_U from 6.6), guest-only \(guestOnlyMask == 0 ? "none" : "0x" + String(guestOnlyMask, radix: 16)) (CET_S from 6.18), guest buffer at vCPU creation \(kernel >= Self.guestDefaultFrom ? "guest default (6.15+)" : "fpu_user_cfg.default_size (5.17-6.14)")"
+        let guest = guestBufferIsKernelSized
+            ? (LinuxFPURules.guestDefaultCfg.holds(in: kernel) ? "guest_default_cfg (6.17+)"
+               : "fpu_kernel_cfg.default_size (6.15+; stable 6.1.133, 6.6.87, 6.12.23, 6.13.11, 6.14.2)")
+            : "fpu_user_cfg.default_size (5.17-6.14 before the stable fixes)"
+        return "Linux \(kernel.release) rules: supervisor components \(taskSupervisorMask == 0 ? "none" : "0x" + String(taskSupervisorMask, radix: 16)) in tasks (PASID from 5.18, 5.16-5.17 unverified; CET_U from 6.6), guest-only \(guestOnlyMask == 0 ? "none" : "0x" + String(guestOnlyMask, radix: 16)) (CET_S from 6.17), guest buffer at vCPU creation \(guest)"
     }
 }
 
@@ -238,16 +369,19 @@ public struct LinuxFPStateSizes: Sendable, Equatable {
     public var expandedBytes: Int
     /// `fpu_kernel_cfg.max_size`: "context size is N" at boot.
     public var contextBytes: Int
-    /// Guest default (6.15+): no dynamic, guest-only included.
+    /// Guest default: no dynamic, guest-only included (6.17's
+    /// guest_default_cfg; the kernel default before, where no guest-only
+    /// component exists).
     public var guestDefaultBytes: Int
     /// A guest buffer expanded at KVM_SET_CPUID2: everything the guest may use.
     public var guestExpandedBytes: Int
     /// `fpu_user_cfg.default_size` / `.max_size`: standard-format user sizes.
     public var userDefaultBytes: Int, userMaxBytes: Int
     /// A guest buffer at vCPU creation under `rules`: `userDefaultBytes`
-    /// before 6.15, `guestDefaultBytes` from 6.15.
+    /// before the fix (6.15, and its stable backports), `guestDefaultBytes`
+    /// after it (equal to `defaultBytes` before 6.17: no guest-only component).
     public var guestCreateBytes: Int {
-        rules.kernel >= LinuxXStateRules.guestDefaultFrom ? guestDefaultBytes : userDefaultBytes
+        rules.guestBufferIsKernelSized ? guestDefaultBytes : userDefaultBytes
     }
 }
 
@@ -352,7 +486,7 @@ public struct LinuxKernelChoice: Sendable, Equatable {
         let running = t == "running"
         let release = running ? runningRelease() : t
         guard let v = LinuxKernelVersion(release: release) else {
-            throw BenchError.badInput("kernel=\(text): cannot read a version from '\(release)' (give e.g. --set kernel=6.12)")
+            throw BenchError.badInput("kernel=\(text): cannot read a version from '\(release)' (give e.g. --set kernel=6.12 or 6.12.30)")
         }
         guard v >= minimum else {
             throw BenchError.badInput("kernel=\(text): \(v) is older than \(minimum), the first kernel these rules describe")
@@ -366,6 +500,17 @@ public struct LinuxKernelChoice: Sendable, Equatable {
         running ? (hostCPU ? .cpuKernel : .kernel) : (hostCPU ? .cpu : .none)
     }
 
-    /// The `kernel` parameter value rows carry: the version assumed.
-    public var label: String { rules.kernel.description }
+    /// The `kernel` parameter value rows carry: the version assumed, as
+    /// precise as the rules can tell apart (`LinuxKernelVersion.ruleLabel`).
+    public var label: String { rules.kernel.ruleLabel(LinuxFPURules.all) }
+}
+
+extension LinuxKernelVersion {
+    /// The version as precise as `rules` can tell apart: `major.minor` when
+    /// no rule has a stable boundary on this line (every release of the line
+    /// gets the same figures), else `major.minor.patch`.  Rows carry it as
+    /// their `kernel` parameter, so two hosts on one line compare.
+    public func ruleLabel(_ rules: [LinuxKernelRule]) -> String {
+        rules.contains { $0.stable.contains(where: sameLine) } ? "\(line).\(stableNumber)" : line
+    }
 }

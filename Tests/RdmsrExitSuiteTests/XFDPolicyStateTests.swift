@@ -61,7 +61,9 @@ struct XFDPolicyStateTests {
     }
 
     @Test func kernelVersionsParseAndSelectTheFastpath() {
-        #expect(KernelVersion(release: "6.18.44-fc-v657") == KernelVersion(6, 18))
+        #expect(KernelVersion(release: "6.18.44-fc-v657") == KernelVersion(6, 18, 44))
+        #expect(KernelVersion(release: "6.18.44-fc-v657")?.suffix == "-fc-v657")
+        #expect(KernelVersion(release: "6.18")?.patch == nil)
         #expect(KernelVersion(release: "5.17.0-rc1") == KernelVersion(5, 17))
         #expect(KernelVersion(release: "vmlinuz") == nil)
         #expect(Self.k618.reentersOnFastpath(.ipi) && !Self.k611.reentersOnFastpath(.ipi))

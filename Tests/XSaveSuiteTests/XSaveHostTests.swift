@@ -2,22 +2,28 @@ import BenchCore
 import Testing
 @testable import XSaveSuite
 
-/// Checks that execute XSAVE on the live host.  Each is gated on the same
-/// CPUID checks the suite uses, so a host without XSAVE passes vacuously.
-/// Nothing here asserts a time.
+/// Checks that execute XSAVE on the live host.  Each is enabled only where
+/// the same CPUID checks the suite uses say it can run, so a host without
+/// the feature reports the test as skipped (with the reason), never as a
+/// silent pass.  Nothing here asserts a time.
 struct XSaveHostTests {
     let host = CPUDescription.host()
+    static let live = CPUDescription.host()
+    static let hasXSave = XSaveSizeModel(cpu: live) != nil
+    static let hasWorkspace = XSaveWorkspace(cpu: live) != nil
 
-    @Test func hostComputedSizeEqualsCPUID() throws {
-        guard let m = XSaveSizeModel(cpu: host) else { return }
+    @Test(.enabled(if: hasXSave, "the host has no XSAVE (CPUID.1:ECX[26] clear or leaf 0xD absent)"))
+    func hostComputedSizeEqualsCPUID() throws {
+        let m = try #require(XSaveSizeModel(cpu: host))
         #expect(m.standardSizeForXCR0 == m.layout.reportedStandardSizeForXCR0)
         #expect(m.checks.allSatisfy { $0.agrees })
     }
 
     /// Every save instruction the host has, in both states and for every
     /// supported mask, writes nothing past the computed image size.
-    @Test func savesStayWithinComputedSize() throws {
-        guard let ws = XSaveWorkspace(cpu: host) else { return }
+    @Test(.enabled(if: hasWorkspace, "the host cannot run XSAVE here (no XSAVE or OSXSAVE)"))
+    func savesStayWithinComputedSize() throws {
+        let ws = try #require(XSaveWorkspace(cpu: host))
         defer { ws.restorePKRU() }
         for c in XSaveTimingPlan.cases(for: host, amxPermitted: false) where c.skipReason == nil && c.op.isSave {
             let d = XSaveTimingPlan.dirtying(for: c.mask, cpu: host, amxPermitted: false)
@@ -36,8 +42,9 @@ struct XSaveHostTests {
     /// XSTATE_BV follows the state: AVX set after YMM writes, clear after
     /// restoring an init image.  (SSE is not asserted: Swift code between
     /// calls may touch XMM registers.)
-    @Test func xstateBVFollowsDirtyAndClean() throws {
-        guard host.avxUsable, let ws = XSaveWorkspace(cpu: host) else { return }
+    @Test(.enabled(if: hasWorkspace && live.avxUsable, "the host has no usable AVX (CPUID or XCR0) or cannot run XSAVE"))
+    func xstateBVFollowsDirtyAndClean() throws {
+        let ws = try #require(XSaveWorkspace(cpu: host))
         let mask: UInt64 = 0x7
         let d = XSaveTimingPlan.dirtying(for: mask, cpu: host, amxPermitted: false)
         #expect(d.avx)
@@ -57,8 +64,9 @@ struct XSaveHostTests {
 
     /// The save+restore loops run and return (no fault from a bad header or
     /// MXCSR) for every runnable case, with a tiny iteration count.
-    @Test func loopsRunOnHost() throws {
-        guard let ws = XSaveWorkspace(cpu: host) else { return }
+    @Test(.enabled(if: hasWorkspace, "the host cannot run XSAVE here (no XSAVE or OSXSAVE)"))
+    func loopsRunOnHost() throws {
+        let ws = try #require(XSaveWorkspace(cpu: host))
         defer { ws.restorePKRU() }
         for c in XSaveTimingPlan.cases(for: host, amxPermitted: false) where c.skipReason == nil {
             let d = XSaveTimingPlan.dirtying(for: c.mask, cpu: host, amxPermitted: false)

@@ -66,22 +66,35 @@ struct XSaveSizeModelTests {
         #expect(l.sigframeDefault < LegacySignalStack.sigStkSz)
     }
 
-    /// A compacted total that differs by exactly some supervisor components
-    /// is explained; a difference nothing explains fails the check.
-    @Test func compactedCheckAgainstSupervisorState() throws {
+    /// CPUID.(0xD,1).EBX counts XCR0 | IA32_XSS.  The supervisor set comes
+    /// from what the kernel reports (the boot line's feature mask) and is
+    /// compared once: no subset of the supported components is searched, so
+    /// a model error of exactly one component's size fails.
+    @Test func compactedCheckComparesOnceWithTheKernelsSupervisorSet() throws {
         var cpu = try #require(CPUCatalog.lookup("zen3"))
-        cpu.reportedCompactedSize = 840 + 16 + 24  // IA32_XSS = CET_U | CET_S
-        let explained = try #require(XSaveSizeModel(cpu: cpu.description))
-        let ok = try #require(explained.checks.first { $0.name.hasPrefix("compacted") })
-        #expect(ok.agrees && ok.supervisor == 0x1800 && ok.computed == 880)
-        cpu.reportedCompactedSize = 123
-        let m = try #require(XSaveSizeModel(cpu: cpu.description))
-        let check = try #require(m.checks.first { $0.name.hasPrefix("compacted") })
-        #expect(!check.agrees)
-        let rows = XSaveSizeRows.rows(m, kernel: LinuxKernelChoice(LinuxKernelVersion(6, 18), running: false))
+        cpu.reportedCompactedSize = 840 + 16 + 24  // IA32_XSS = CET_U | CET_S, as a 6.17+ kernel sets it
+        var live = cpu.description
+        live.origin = .live
+        let m = try #require(XSaveSizeModel(cpu: live))
+        // The boot line "Enabled xstate features 0x1a07" (XCR0 0x207 | CET_U | CET_S).
+        let fromBoot = m.supervisorState(bootFeatures: 0x1A07, running: nil)
+        #expect(fromBoot.mask == 0x1800 && fromBoot.origin.contains("boot line"))
+        let ok = try #require(m.checks(xss: fromBoot).first { $0.name.hasPrefix("compacted") })
+        #expect(ok.agrees && ok.computed == 880)
+        // A 6.6 kernel (CET_U, no CET_S) on the same CPU: the derived set
+        // gives 856, which the CPU's 880 does not match, and nothing rescues it.
+        let k66 = m.supervisorState(bootFeatures: nil, running: LinuxKernelVersion(6, 6))
+        #expect(k66.mask == 0x800)
+        let bad = try #require(m.checks(xss: k66).first { $0.name.hasPrefix("compacted") })
+        #expect(!bad.agrees && bad.computed == 856)
+        let rows = XSaveSizeRows.rows(m, kernel: LinuxKernelChoice(LinuxKernelVersion(6, 18), running: false), xss: k66)
         let row = try #require(rows.first { $0.benchmark == "size-check" && $0.metric.hasPrefix("compacted") })
-        #expect(row.status == .failed && row.value == 840)
+        #expect(row.status == .failed && row.value == 856 && row.note.contains("running kernel's rules"))
         #expect(rows.first { $0.metric.hasPrefix("standard_vs") }?.status == .ok)
+        // A recorded CPU was captured with IA32_XSS = 0: its own total, unchanged.
+        let recorded = try #require(XSaveSizeModel(cpu: cpu.description))
+        #expect(recorded.supervisorState(bootFeatures: 0x1A07, running: nil).mask == 0)
+        #expect(recorded.checks.first { $0.name.hasPrefix("compacted") }?.agrees == false)
     }
 
     /// The standard total is a check too: a CPUID total the components do

@@ -10,6 +10,9 @@ rdmsr-exit-break-even.png  guest XFD writes per 1,000 exits above which
                            formula for each exit round trip, and the
                            break-even computed from the loop's measured
                            costs.
+rdmsr-exit-fastpath-sweep.png  the break-even and the fleet over the share of
+                           exits on the fastpath, the run's mix marked
+                           (rdmsr_sweep.py).
 """
 from __future__ import annotations
 
@@ -94,4 +97,6 @@ def plot_break_even(run_dir: pathlib.Path, rows: list[dict]) -> pathlib.Path | N
 
 def plot(run_dir: pathlib.Path, rows: list[dict]) -> list[pathlib.Path]:
     import rdmsr_share  # the share figure, drawn from tools/results.py
-    return [p for p in (rdmsr_share.plot_cpu_share(run_dir), plot_break_even(run_dir, rows)) if p is not None]
+    import rdmsr_sweep
+    return [p for p in (rdmsr_share.plot_cpu_share(run_dir), plot_break_even(run_dir, rows),
+                        rdmsr_sweep.plot_sweep(run_dir, rows)) if p is not None]

@@ -19,9 +19,9 @@
 #include "cx_platform.h"
 
 /**
- * `n` dependent 64-bit ADDs on `acc` (one core cycle each on every x86 core
- * since the P6): the calibrated stand-in for work whose cost is known in
- * core cycles.  Exact to one add, unlike cx_dependent_adds (blocks of 100).
+ * `n` dependent 64-bit register-register ADDs on `acc` (one core cycle each
+ * on every x86 core since the P6): the calibrated stand-in for work whose
+ * cost is known in core cycles.  Exact to one add, unlike cx_dependent_adds (blocks of 100).
  *
  * The loop runs 8 adds per iteration while its counter moves by 8, so the
  * counter chain runs 8 times faster than the add chain and the loop-exit
@@ -32,12 +32,17 @@
  */
 static inline uint64_t cx_exit_adds(uint64_t acc, uint64_t n) {
 #if CX_X86_64
+    /* A register operand, not an immediate: cores that fold add-immediate
+     * chains at rename (several per cycle) would otherwise run the chain
+     * faster than one add per cycle, with a speed that depends on the code
+     * around it. */
+    const uint64_t one = 1;
     __asm__ __volatile__(
         "cmp $8, %1\n\t"
         "jb 2f\n\t"          /* fewer than 8: only the remainder */
         "1:\n\t"
         ".rept 8\n\t"
-        "add $1, %0\n\t"     /* each add reads the previous one's result */
+        "add %2, %0\n\t"     /* each add reads the previous one's result */
         ".endr\n\t"
         "sub $8, %1\n\t"     /* 8 adds done: the counter's own, faster chain */
         "cmp $8, %1\n\t"
@@ -45,53 +50,20 @@ static inline uint64_t cx_exit_adds(uint64_t acc, uint64_t n) {
         "2:\n\t"             /* n mod 8 left: bits 2, 1, 0 of the counter */
         "test $4, %1\n\t"
         "jz 3f\n\t"
-        "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+        "add %2, %0\n\tadd %2, %0\n\tadd %2, %0\n\tadd %2, %0\n\t"
         "3:\n\t"
         "test $2, %1\n\t"
         "jz 4f\n\t"
-        "add $1, %0\n\tadd $1, %0\n\t"
+        "add %2, %0\n\tadd %2, %0\n\t"
         "4:\n\t"
         "test $1, %1\n\t"
         "jz 5f\n\t"
-        "add $1, %0\n\t"
+        "add %2, %0\n\t"
         "5:"
-        : "+r"(acc), "+r"(n) :: "cc");
+        : "+r"(acc), "+r"(n) : "r"(one) : "cc");
     return acc;
 #else
     return acc + n;
-#endif
-}
-
-/**
- * RDPID as the stand-in for one MSR access (it reads IA32_TSC_AUX, an
- * MSR-backed value, from user mode).  The value read is added to `acc`, as
- * KVM consumes the XFD value it reads.
- * Precondition: CPUID.(7,0):ECX.RDPID[bit 22].
- */
-static inline uint64_t cx_exit_proxy_rdpid(uint64_t acc) {
-#if CX_X86_64
-    uint64_t v;
-    __asm__ __volatile__("rdpid %0" : "=r"(v));
-    return acc + v;
-#else
-    return acc;
-#endif
-}
-
-/**
- * RDTSCP as the stand-in for one MSR access (it also reads IA32_TSC_AUX;
- * unlike RDPID it waits for earlier instructions to execute).  The TSC_AUX
- * value is added to `acc`.
- * Precondition: CPUID.80000001H:EDX.RDTSCP[bit 27].
- */
-static inline uint64_t cx_exit_proxy_rdtscp(uint64_t acc) {
-#if CX_X86_64
-    uint32_t lo, hi, c;
-    __asm__ __volatile__("rdtscp" : "=a"(lo), "=d"(hi), "=c"(c));
-    (void)lo; (void)hi;
-    return acc + c;
-#else
-    return acc;
 #endif
 }
 
