@@ -118,7 +118,8 @@ public enum Comparison {
         for key in options.thresholdOverrides.keys.sorted() where !out.contains(where: { r in
             key == r.suite || key == "\(r.suite)/\(r.metric)" || key == "\(r.suite)/\(r.benchmark)/\(r.metric)"
         }) {
-            warnings.append("--threshold-for \(key) matches no row")
+            // A threshold that names nothing would gate nothing: refused, not warned.
+            throw BenchError.badInput("--threshold-for \(key): no suite, SUITE/METRIC or SUITE/BENCHMARK/METRIC of that name in either folder")
         }
 
         return ComparisonReport(
