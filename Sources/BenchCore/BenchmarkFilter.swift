@@ -12,7 +12,9 @@ import Foundation
 /// pattern and its parts before a top-level `/` that matches any
 /// `suite/benchmark`: `xsave`, `^xsave/save-restore$` and
 /// `xsave/save-restore/.*mask=0xe7` select by name.  A pattern that selects no benchmark by name (say `cpu=spr`, a
-/// parameter alone) runs every benchmark and keeps the matching rows.
+/// parameter alone) runs every benchmark and keeps the matching rows; the
+/// runner fails a run in which it kept none, and the CLI refuses before the
+/// run a pattern that names only benchmarks of suites not selected (`check`).
 public struct BenchmarkFilter: Sendable {
     public let pattern: String
     /// Each prefix of `pattern` ending before a top-level `/`, then the whole.
