@@ -119,7 +119,9 @@ public enum Comparison {
             key == r.suite || key == "\(r.suite)/\(r.metric)" || key == "\(r.suite)/\(r.benchmark)/\(r.metric)"
         }) {
             // A threshold that names nothing would gate nothing: refused, not warned.
-            throw BenchError.badInput("--threshold-for \(key): no suite, SUITE/METRIC or SUITE/BENCHMARK/METRIC of that name in either folder")
+            let names = Set(out.flatMap { [$0.suite, "\($0.suite)/\($0.metric)", "\($0.suite)/\($0.benchmark)/\($0.metric)"] })
+            throw BenchError.badInput("--threshold-for \(key): no suite, SUITE/METRIC or SUITE/BENCHMARK/METRIC of that name in either folder"
+                + DidYouMean.hint(key, among: names.sorted()))
         }
 
         return ComparisonReport(

@@ -64,7 +64,8 @@ public final class Runner {
         let known = Set(suites.flatMap { $0.parameters.map(\.name) })
         for key in parameters.keys.sorted() where !known.contains(key) {
             throw BenchError.badInput(
-                "unknown parameter '\(key)' for suite(s) \(suites.map(\.name).joined(separator: ", ")) (see `benchmark list`)")
+                "unknown parameter '\(key)' for suite(s) \(suites.map(\.name).joined(separator: ", ")) (see `benchmark list`)"
+                    + DidYouMean.hint(key, among: known.sorted()))
         }
     }
 

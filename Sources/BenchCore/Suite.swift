@@ -113,13 +113,48 @@ public enum ParameterKind: Sendable, Equatable {
     func items(_ value: String, _ bad: (String) -> BenchError, _ valid: (String) -> Bool) throws {
         for item in ParameterKind.list(value) {
             guard !item.isEmpty else { throw bad("empty item in the list (expected \(description))") }
-            guard valid(item) else { throw bad("'\(item)' is not valid (expected \(description))") }
+            guard valid(item) else { throw bad("'\(item)' is not valid (expected \(description))" + DidYouMean.hint(String(item.prefix { $0 != "=" }), among: names)) }
+        }
+    }
+
+    /// The names an item may be (for pairs, the keys).
+    var names: [String] {
+        switch self {
+        case let .integer(_, words), let .integerList(_, words): return words
+        case let .choiceList(choices): return choices
+        case let .assignments(keys, _, _, _, _): return keys
+        default: return []
         }
     }
 
     /// The items of a comma-separated value, trimmed, empty ones kept.
     public static func list(_ value: String) -> [String] {
         value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+}
+
+/// " (did you mean 'x'?)" for a name one or two edits from a known one, else "".
+public enum DidYouMean {
+    public static func hint(_ name: String, among known: [String]) -> String {
+        let scored = known.map { ($0, distance(name.lowercased(), $0.lowercased())) }.filter { $0.1 <= 2 && $0.1 < name.count }
+        guard let best = scored.min(by: { $0.1 < $1.1 }) else { return "" }
+        return " (did you mean '\(best.0)'?)"
+    }
+
+    /// Levenshtein distance: insertions, deletions and substitutions.
+    static func distance(_ a: String, _ b: String) -> Int {
+        let b = Array(b)
+        var row = Array(0...b.count)  // distances from the prefix of `a` read so far
+        for (i, x) in a.enumerated() {
+            var diagonal = row[0]
+            row[0] = i + 1
+            for (j, y) in b.enumerated() {
+                let next = min(row[j + 1] + 1, row[j] + 1, diagonal + (x == y ? 0 : 1))
+                diagonal = row[j + 1]
+                row[j + 1] = next
+            }
+        }
+        return row[b.count]
     }
 }
 

@@ -123,6 +123,9 @@ import Testing
         #expect(throws: BenchError.self) { try compare(base, cur) { $0.thresholdOverrides["nope/op"] = 5 } }
         #expect(throws: BenchError.self) { try compare(base, cur) { $0.thresholdOverrides["s/nometric"] = 5 } }
         #expect(throws: BenchError.self) { try compare(base, cur) { $0.thresholdOverrides["x"] = 5 } }
+        #expect(throws: BenchError.badInput("--threshold-for s/opp: no suite, SUITE/METRIC or SUITE/BENCHMARK/METRIC of that name in either folder (did you mean 's/op'?)")) {
+            try compare(base, cur) { $0.thresholdOverrides["s/opp"] = 5 }
+        }
         #expect(try CompareOptions.parseOverride("s/t/op=10").percent == 10)
         #expect(throws: BenchError.self) { try CompareOptions.parseOverride("s/t/op") }
         #expect(throws: BenchError.self) { try CompareOptions.parseOverride("a/b/c/d=1") }

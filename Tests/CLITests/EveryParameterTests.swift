@@ -232,6 +232,17 @@ enum Declared {
                           containing: "given twice")
     }
 
+    @Test func closeNamesGetASuggestion() throws {
+        try expectRefused(["all", "--dry-run", "--set", "sampels=5"], containing: "(did you mean 'samples'?)")
+        try expectRefused(["run", "hamess", "--dry-run"], containing: "(did you mean 'harness'?)")
+        try expectRefused(["all", "--dry-run", "--set", "allocators=malloc,mmapp"], containing: "(did you mean 'mmap'?)")
+        try expectRefused(["all", "--dry-run", "--set", "exit-mix=extnt=5"], containing: "(did you mean 'extint'?)")
+        #expect(DidYouMean.hint("sampels", among: ["exits", "samples"]) == " (did you mean 'samples'?)")
+        #expect(DidYouMean.hint("kvmm", among: ["kvm", "xsave"]) == " (did you mean 'kvm'?)")
+        #expect(DidYouMean.hint("nomatch", among: ["samples", "exits"]) == "")
+        #expect(DidYouMean.hint("a", among: ["b"]) == "", "one letter is no basis for a guess")
+    }
+
     @Test func emptyValueReachesTheKind() throws {
         try expectRefused(["run", "harness", "--quick", "--set", "chain-base="], containing: "chain-base=: expected an integer")
     }
