@@ -47,29 +47,29 @@ public enum ParameterKind: Sendable, Equatable {
         func bad(_ why: String) -> BenchError { .badInput("\(name)=\(value): \(why)") }
         switch self {
         case let .integer(range, words):
-            guard words.contains(value) || Self.integer(value, in: range) != nil else { throw bad("expected \(description)") }
+            guard Self.has(words, value) || Self.integer(value, in: range) != nil else { throw bad("expected \(description)") }
         case let .number(range):
             guard Self.number(value, in: range) != nil else { throw bad("expected \(description)") }
         case let .integerList(range, words):
-            try items(value, bad) { words.contains($0) || Self.integer($0, in: range) != nil }
+            try items(value, bad) { Self.has(words, $0) || Self.integer($0, in: range) != nil }
         case let .numberList(range):
             try items(value, bad) { Self.number($0, in: range) != nil }
         case let .choiceList(choices):
-            try items(value, bad) { choices.contains($0) }
+            try items(value, bad) { Self.has(choices, $0) }
         case let .assignments(keys, range, integers, words, file):
-            if words.contains(value) { return }
+            if Self.has(words, value) { return }
             if file && !value.contains("=") {
                 guard FileManager.default.isReadableFile(atPath: value) else { throw bad("no readable file of that name") }
                 return
             }
             try items(value, bad) { item in
                 let kv = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-                guard kv.count == 2, keys.contains(kv[0]) else { return false }
+                guard kv.count == 2, Self.has(keys, kv[0]) else { return false }
                 return integers ? Self.integer(kv[1], in: Int(range.lowerBound)...Int(range.upperBound)) != nil
                                 : Self.number(kv[1], in: range) != nil
             }
         case let .kernelVersion(minimum):
-            if value == "running" { return }
+            if Self.has(["running"], value) { return }
             guard let v = LinuxKernelVersion(release: value) else { throw bad("expected \(description)") }
             guard v >= minimum else { throw bad("\(v) is older than \(minimum), the first kernel these rules describe") }
         case .cpuModels:
@@ -96,6 +96,13 @@ public enum ParameterKind: Sendable, Equatable {
         case .cpuModels: return "comma-separated among " + CPUModelSelection.allValues.joined(separator: ", ") + " (all, none alone)"
         case .path: return "the path of an existing file"
         }
+    }
+
+    /// Names match without regard to case: the parsers of `auto`, `running`
+    /// and allocator names accept any case; a suite whose parser does not
+    /// still refuses the value in `configure`.
+    static func has(_ names: [String], _ text: String) -> Bool {
+        names.contains { $0.caseInsensitiveCompare(text) == .orderedSame }
     }
 
     static func integer(_ text: String, in range: ClosedRange<Int>) -> Int? {

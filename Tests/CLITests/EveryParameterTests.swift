@@ -125,6 +125,14 @@ enum Declared {
         #expect(r.stdout.contains("nothing was run or written"))
     }
 
+    /// The kinds match names without regard to case, as the suites' parsers
+    /// of `running` and of allocator names did before kinds existed.
+    @Test func namesKeepTheirCaseInsensitivity() throws {
+        let r = try CLI.run(["run", "xsave", "fpstate-alloc", "--dry-run", "--set", "kernel=Running",
+                             "--set", "allocators=MALLOC,mmap"])
+        #expect(r.status == 0, "\(r.stderr)")
+    }
+
     /// Limits that depend on another parameter or on `--quick` are the
     /// suites' `configure`: each refused by the run and the dry run alike,
     /// and the same values accepted where the dependency allows them.
