@@ -123,8 +123,10 @@ public struct RdmsrExitConfig: Sendable {
     /// The same for `--quick` (the defaults plan about 10,000).
     public static let maxQuickWindowExits = 32_768
 
-    /// Refuses sizes whose exit sequence would not fit, or that would make a
-    /// `--quick` run take minutes.
+    /// Refuses sizes whose exit sequence would not fit, that would make a
+    /// `--quick` run take minutes, or whose injected work could overflow one
+    /// exit's plan word (`worstExitCycles`), so `ExitPlan.init` never refuses
+    /// user input mid-run.
     public func checkWork(quick: Bool) throws {
         let planned = exits * (samples + 1)
         let limit = quick ? Self.maxQuickWindowExits : Self.maxWindowExits

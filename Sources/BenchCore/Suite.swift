@@ -37,12 +37,14 @@ public enum ParameterKind: Sendable, Equatable {
     case kernelVersion(minimum: LinuxKernelVersion)
     /// The `--cpu-model` grammar (`CPUModelSelection`).
     case cpuModels
-    /// The path of something that exists.
+    /// The path of something that exists (a user value; the default may be
+    /// absent on a host, which the suite reports in its rows).
     case path
 
     /// Throws `BenchError.badInput` with one line naming `name` when `value`
-    /// is not of this kind.  Checks nothing that depends on other parameters
-    /// or on the host (that is the suite's `configure`).
+    /// is not of this kind.  Of the host it asks only whether a named path or
+    /// file exists; what depends on other parameters, `--quick` or the host's
+    /// hardware is the suite's `configure`.
     public func check(_ name: String, _ value: String) throws {
         func bad(_ why: String) -> BenchError { .badInput("\(name)=\(value): \(why)") }
         switch self {
@@ -113,7 +115,7 @@ public enum ParameterKind: Sendable, Equatable {
         Double(text).flatMap { $0.isFinite && range.contains($0) ? $0 : nil }
     }
 
-    /// A number without a trailing `.0`: `100`, `1e+09` stays readable.
+    /// A whole number without a trailing `.0` (`1000000000`), others as Swift prints them.
     static func text(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v) }
 
     /// Splits a comma-separated list keeping empty items, so `25,,50` is refused rather than read as `25,50`.
