@@ -44,7 +44,7 @@ public enum AllocatorKind: String, CaseIterable, Sendable {
 
     /// Parses a comma-separated list; throws `badInput` naming the bad entry.
     public static func parseList(_ text: String) throws -> [AllocatorKind] {
-        let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let parts = ParameterKind.list(text).map { $0.lowercased() }  // an empty item fails
         guard !parts.isEmpty else { throw BenchError.badInput("allocators=\(text): expected a list") }
         var out: [AllocatorKind] = []
         for p in parts {

@@ -31,17 +31,17 @@ struct FpstateAllocConfig {
     var sizesDepend: HostDependency { kernel.depends(hostCPU: cpu.origin == .live) }
 
     static let parameters = [
-        SuiteParameter("cpu-model", default: "spr", help: "CPU whose XSAVE layout sizes the buffers: the first of a list of \(CPUModelSelection.allValues.joined(separator: ", ")) (all = the first recorded CPU; host, none = this host)"),
-        SuiteParameter("vcpus", default: "1,4,16,64,256,1024", help: "fleet sizes of the memory sweep (1...4096, comma-separated)"),
-        SuiteParameter("adoption", default: "0,10,50,100", help: "percent of vCPUs that use AMX (comma-separated, each <= cpuid-amx)"),
-        SuiteParameter("cpuid-amx", default: "100", help: "percent of vCPUs whose guest CPUID has AMX (expand-at-cpuid grows these)"),
-        SuiteParameter("allocators", default: "malloc,posix-memalign,mmap,numa", help: "allocators to time: malloc, posix-memalign, mmap (vzalloc stand-in), numa"),
-        SuiteParameter("node", default: "auto", help: "NUMA node of the vCPUs for the numa allocator (auto = the measuring CPU's node)"),
-        SuiteParameter("latency-vcpus", default: "512", help: "vCPUs per timed lifecycle fleet (1...4096)"),
-        SuiteParameter("kernel", default: "running", help: "Linux version whose fpstate sizing rules apply (5.17 or later; `running` = uname -r)"),
-        SuiteParameter("trap-exit-ticks", default: "1065", help: "modelled #NM vm-exit round trip of lazy first use, ticks (unverified ~1,020-1,110 CPUID round trip)"),
-        SuiteParameter("xfd-err-ticks", default: "300", help: "modelled XFD_ERR handling in KVM's #NM path (RDMSR of IA32_XFD_ERR and its restore), ticks; no published figure"),
-        SuiteParameter("xfd-err-clear-exit-ticks", default: "1065", help: "modelled exit of the guest's WRMSR(IA32_XFD_ERR, 0) after the fault, ticks"),
+        SuiteParameter("cpu-model", default: "spr", kind: .cpuModels, help: "CPU whose XSAVE layout sizes the buffers: the first of a list of \(CPUModelSelection.allValues.joined(separator: ", ")) (all = the first recorded CPU; host, none = this host)"),
+        SuiteParameter("vcpus", default: "1,4,16,64,256,1024", kind: .integerList(1...4096), help: "fleet sizes of the memory sweep (1...4096, comma-separated)"),
+        SuiteParameter("adoption", default: "0,10,50,100", kind: .numberList(0...100), help: "percent of vCPUs that use AMX (comma-separated, each <= cpuid-amx)"),
+        SuiteParameter("cpuid-amx", default: "100", kind: .number(0...100), help: "percent of vCPUs whose guest CPUID has AMX (expand-at-cpuid grows these)"),
+        SuiteParameter("allocators", default: "malloc,posix-memalign,mmap,numa", kind: .choiceList(AllocatorKind.allCases.map(\.rawValue)), help: "allocators to time: malloc, posix-memalign, mmap (vzalloc stand-in), numa"),
+        SuiteParameter("node", default: "auto", kind: .integer(0...4095, words: ["auto"]), help: "NUMA node of the vCPUs for the numa allocator (auto = the measuring CPU's node)"),
+        SuiteParameter("latency-vcpus", default: "512", kind: .integer(1...4096), help: "vCPUs per timed lifecycle fleet (1...4096)"),
+        SuiteParameter("kernel", default: "running", kind: .kernelVersion(minimum: LinuxKernelVersion(5, 17)), help: "Linux version whose fpstate sizing rules apply (5.17 or later; `running` = uname -r)"),
+        SuiteParameter("trap-exit-ticks", default: "1065", kind: .number(0...10_000_000), help: "modelled #NM vm-exit round trip of lazy first use, ticks (unverified ~1,020-1,110 CPUID round trip)"),
+        SuiteParameter("xfd-err-ticks", default: "300", kind: .number(0...10_000_000), help: "modelled XFD_ERR handling in KVM's #NM path (RDMSR of IA32_XFD_ERR and its restore), ticks; no published figure"),
+        SuiteParameter("xfd-err-clear-exit-ticks", default: "1065", kind: .number(0...10_000_000), help: "modelled exit of the guest's WRMSR(IA32_XFD_ERR, 0) after the fault, ticks"),
     ]
 
     init(_ ctx: SuiteContext) throws {
@@ -77,7 +77,7 @@ struct FpstateAllocConfig {
 
     /// Parses "1,4,16" into integers within `range`.
     static func intList(_ text: String, name: String, range: ClosedRange<Int>) throws -> [Int] {
-        let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let parts = ParameterKind.list(text)  // `1,,4` keeps its empty item, which fails
         let values = parts.compactMap { Int($0) }
         guard !parts.isEmpty, values.count == parts.count, values.allSatisfy(range.contains) else {
             throw BenchError.badInput("\(name)=\(text): expected comma-separated integers in \(range.lowerBound)...\(range.upperBound)")

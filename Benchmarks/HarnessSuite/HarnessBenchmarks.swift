@@ -25,13 +25,13 @@ public struct HarnessBenchmarks: BenchmarkSuite {
         BenchmarkInfo("add-chain-1000", "one 1,000-add chain, amortised over 16 per region (honours XFD_BENCH_SLOWDOWN)"),
     ]
     public let parameters = [
-        SuiteParameter("chain-base", default: "1000", help: "L, the shortest chain, in adds (multiple of 100)"),
+        SuiteParameter("chain-base", default: "1000", kind: .integer(100...1_000_000), help: "L, the shortest chain, in adds (multiple of 100)"),
     ]
 
     public func configure(_ ctx: SuiteContext) throws { _ = try Self.chainBase(ctx) }
 
     static func chainBase(_ ctx: SuiteContext) throws -> Int {
-        let base = try ctx.intParameter("chain-base", range: 100...1_000_000)
+        let base = try ctx.intParameter("chain-base")
         guard base % 100 == 0 else { throw BenchError.badInput("chain-base=\(base): must be a multiple of 100") }
         return base
     }

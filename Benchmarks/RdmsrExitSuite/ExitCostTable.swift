@@ -145,6 +145,9 @@ public struct ExitCostTable: Sendable, Equatable {
         if trimmed.isEmpty || trimmed == "builtin" { return [:] }
         let text: String, what: String
         if trimmed.contains("=") {
+            guard !ParameterKind.list(trimmed).contains("") else {
+                throw BenchError.badInput("cost-table=\(trimmed): empty item in the list")
+            }
             text = trimmed.replacingOccurrences(of: ",", with: "\n"); what = "cost-table"
         } else {
             guard let t = try? String(contentsOfFile: trimmed, encoding: .utf8) else {

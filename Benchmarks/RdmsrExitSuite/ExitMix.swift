@@ -105,7 +105,7 @@ public struct ExitMix: Sendable, Equatable {
     init(weightsSpec spec: String, origin: String?) throws {
         self.origin = origin
         var w: [ExitReason: Int] = [:]
-        for part in spec.split(separator: ",") {
+        for part in spec.split(separator: ",", omittingEmptySubsequences: false) {  // an empty item fails
             let kv = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard kv.count == 2, let r = ExitReason(rawValue: kv[0]), let n = Int(kv[1]), n >= 0, n <= 1_000_000 else {
                 throw BenchError.badInput("exit-mix=\(spec): expected reason=weight,... with reasons "

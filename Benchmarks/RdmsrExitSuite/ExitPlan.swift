@@ -74,6 +74,12 @@ public struct ExitPlanConfig: Sendable {
 ///     bit 27      real FPU swap (XSAVE/XRSTOR) of an exit to user space
 public struct ExitPlan: Sendable {
     public static let maxAddsPerExit = (1 << 24) - 1
+    /// MSR accesses one exit can carry: an XFD #NM exit (XFD read, XFD_ERR
+    /// read, two XFD_ERR writes), the XFD_ERR-clear exit (XFD read, one
+    /// XFD_ERR write) and the drawn exit (XFD read; its XFD_ERR read on a
+    /// lazy #NM needs a non-zero guest XFD, which a fault in the same quantum
+    /// has just cleared).  Fits the 3-bit stand-in count.
+    public static let maxAccessesPerExit = 7
     static let proxyShift: UInt32 = 24
     static let swapBit: UInt32 = 1 << 27
 

@@ -33,35 +33,43 @@ public struct RdmsrExitConfig: Sendable {
 
     public static let parameters: [SuiteParameter] = [
         SuiteParameter("rdmsr-cost", default: defaultRDMSR,
+                       kind: .integerList(0...100_000, words: ProxyInstruction.allCases.map { "proxy-\($0.rawValue)" }),
                        help: "cost of one MSR access: comma list of core cycles (injected dependent adds) and/or proxy-rdpid, proxy-rdtscp (real stand-in instruction)"),
         SuiteParameter("exit-round-trip", default: String(ExitCostTable.modelCycles[.roundTrip] ?? 950),
+                       kind: .integer(0...ExitCostTable.cap),
                        help: "VM exit + entry round trip in core cycles, injected per exit and per extra exit (0 leaves it out)"),
         SuiteParameter("break-even-round-trips", default: defaultBreakEvenRoundTrips,
+                       kind: .numberList(1...Double(ExitCostTable.cap)),
                        help: "round trips (core cycles) for the analytic break-even grid"),
-        SuiteParameter("guest-quantum", default: "0", help: "guest work between exits, core cycles"),
+        SuiteParameter("guest-quantum", default: "0", kind: .integer(0...ExitCostTable.cap), help: "guest work between exits, core cycles"),
         SuiteParameter("exit-mix", default: ExitMix.defaultSpec,
+                       kind: .assignments(keys: ExitReason.allCases.map(\.rawValue), range: 0...1_000_000, integers: true,
+                                          file: "the path of a captured exit histogram (perf kvm stat report text or a KVM_GET_STATS_FD snapshot)"),
                        help: "exit-reason weights (the default is illustrative, not a measured workload): extint, hlt, hlt-wake (wake pending), msr-write (TSC_DEADLINE), wrmsrns-imm, ipi (fast x2APIC ICR), ipi-other, invd, io (to user space), ept, preempt, cpuid, nm (lazy-FPU #NM), other; or the path of a captured histogram: perf kvm stat report text or a KVM_GET_STATS_FD snapshot"),
-        SuiteParameter("fastpath-shares", default: defaultFastpathShares,
+        SuiteParameter("fastpath-shares", default: defaultFastpathShares, kind: .numberList(0...1),
                        help: "fastpath shares (0...1) the break-even and fleet sweeps run over; the mix's own share is added and marked"),
-        SuiteParameter("hv-timer", default: "on",
+        SuiteParameter("hv-timer", default: "on", kind: .choice(["on", "off"]),
                        help: "on: the VMX preemption timer backs the guest's LAPIC timer (kvm_can_use_hv_timer, the default where the CPU has it), so TSC_DEADLINE writes re-enter on the fastpath before 6.18; off: they leave the loop before 6.18"),
-        SuiteParameter("ipiv", default: "off",
+        SuiteParameter("ipiv", default: "off", kind: .choice(["on", "off"]),
                        help: "on: IPI virtualisation (Sapphire Rapids and later, kernel 5.19+, kvm_intel.enable_ipiv): x2APIC ICR writes do not exit; off: they exit (older CPUs, AMD without AVIC modelled here)"),
         SuiteParameter("cost-table", default: "builtin",
+                       kind: .assignments(keys: ExitCostItem.all.map(\.description), range: 0...Double(ExitCostTable.cap),
+                                          integers: true, words: ["builtin"], file: "a file of item = cycles lines"),
                        help: "costs in core cycles: builtin, item=cycles,... (round-trip or an exit reason) or a file of item = cycles lines"),
-        SuiteParameter("kernel", default: "running",
+        SuiteParameter("kernel", default: "running", kind: .kernelVersion(minimum: KVMExitRules.firstXFD),
                        help: "host kernel release whose KVM rules are modelled (fastpath exits, #NM): running (this host's) or e.g. 5.17, 6.12.30; 5.17 or later"),
-        SuiteParameter("xfd-write-interval", default: "100",
+        SuiteParameter("xfd-write-interval", default: "100", kind: .integer(1...100_000_000),
                        help: "exits between guest context switches (where a Linux guest may write XFD); linux-idle writes once, at boot"),
-        SuiteParameter("amx-switch-period", default: "10",
+        SuiteParameter("amx-switch-period", default: "10", kind: .integer(2...1_000_000),
                        help: "linux-some-amx runs a task holding AMX state at one context switch in this many (>= 2)"),
-        SuiteParameter("amx-new-task-period", default: "10",
+        SuiteParameter("amx-new-task-period", default: "10", kind: .integer(1...1_000_000),
                        help: "one switch-in of an AMX task in this many starts a new task, whose first AMX use is an XFD #NM"),
-        SuiteParameter("fleet", default: FleetMix.defaultSpec, help: "guest-kind weights of the fleet view"),
-        SuiteParameter("exit-rates", default: "1000,10000,100000,1000000",
+        SuiteParameter("fleet", default: FleetMix.defaultSpec,
+                       kind: .assignments(keys: GuestKind.allCases.map(\.fleetKey), range: 0...1e9, integers: false), help: "guest-kind weights of the fleet view"),
+        SuiteParameter("exit-rates", default: "1000,10000,100000,1000000", kind: .numberList(1...1e9),
                        help: "exit rates (exits/s per vCPU) for the CPU-share model"),
-        SuiteParameter("exits", default: "auto", help: "K, exits per short region (regions run K and 2K exits): short, so the machine's speed barely moves within a round; auto = the smallest multiple of xfd-write-interval >= 64 (64 when the interval is above 512), so every window holds the same number of context switches"),
-        SuiteParameter("samples", default: "301", help: "paired rounds per configuration (quick: 101 unless set)"),
+        SuiteParameter("exits", default: "auto", kind: .integer(16...1_000_000, words: ["auto"]), help: "K, exits per short region (regions run K and 2K exits): short, so the machine's speed barely moves within a round; auto = the smallest multiple of xfd-write-interval >= 64 (64 when the interval is above 512), so every window holds the same number of context switches"),
+        SuiteParameter("samples", default: "301", kind: .integer(3...10_000), help: "paired rounds per configuration (quick: 101 unless set)"),
     ]
 
     public var rdmsr: [RDMSRSource]
@@ -135,14 +143,32 @@ public struct RdmsrExitConfig: Sendable {
     /// The same for `--quick` (the defaults plan about 10,000).
     public static let maxQuickWindowExits = 32_768
 
-    /// Refuses sizes whose exit sequence would not fit, or that would make a
-    /// `--quick` run take minutes.
+    /// Refuses sizes whose exit sequence would not fit, that would make a
+    /// `--quick` run take minutes, or whose injected work could overflow one
+    /// exit's plan word (`worstExitCycles`), so `ExitPlan.init` never refuses
+    /// user input mid-run.
     public func checkWork(quick: Bool) throws {
         let planned = exits * (samples + 1)
         let limit = quick ? Self.maxQuickWindowExits : Self.maxWindowExits
         guard planned <= limit else {
             throw BenchError.badInput("exits=\(exits) x (samples=\(samples) + 1) = \(planned) exits per configuration; at most \(limit)\(quick ? " with --quick (drop --quick or lower exits/samples)" : "")")
         }
+        // What ExitPlan.init would otherwise refuse mid-run.
+        guard worstExitCycles <= ExitPlan.maxAddsPerExit else {
+            throw BenchError.badInput("guest-quantum, exit costs and rdmsr-cost add up to \(worstExitCycles) cycles of injected work in one simulated exit; at most \(ExitPlan.maxAddsPerExit) (lower them)")
+        }
+    }
+
+    /// An upper bound of the injected work of one simulated exit, core
+    /// cycles: the guest quantum; four round trips with their handlers (the
+    /// drawn exit, a trapped XFD write, an XFD #NM exit and the guest's
+    /// XFD_ERR-clear exit can fall in one quantum); and
+    /// `ExitPlan.maxAccessesPerExit` MSR accesses at the dearest rdmsr-cost.
+    public var worstExitCycles: Int {
+        let drawn = mix.weights.map { costs[$0.reason] }.max() ?? 0
+        let extras = costs[.nm] + 2 * costs[.msrWrite]
+        let access = rdmsr.compactMap(\.cycles).max() ?? 0
+        return guestQuantum + 4 * costs.roundTrip + drawn + extras + ExitPlan.maxAccessesPerExit * access
     }
 
     /// Parameters whose user value makes the untimed figures `input`.
@@ -168,7 +194,7 @@ public struct RdmsrExitConfig: Sendable {
     /// `userSet` marks model rows computed from the numbers as `input`.
     public static func parseRDMSR(_ text: String, userSet: Bool) throws -> [RDMSRSource] {
         var out: [RDMSRSource] = []
-        for raw in text.split(separator: ",") {
+        for raw in text.split(separator: ",", omittingEmptySubsequences: false) {  // an empty item fails
             let t = raw.trimmingCharacters(in: .whitespaces)
             let item: RDMSRSource
             if let p = ProxyInstruction.allCases.first(where: { "proxy-\($0.rawValue)" == t }) {

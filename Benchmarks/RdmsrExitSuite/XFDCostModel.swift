@@ -64,7 +64,7 @@ public struct FleetMix: Sendable, Equatable {
 
     public init(_ spec: String) throws {
         var w: [GuestKind: Double] = [:]
-        for part in spec.split(separator: ",") {
+        for part in spec.split(separator: ",", omittingEmptySubsequences: false) {  // an empty item fails
             let kv = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard kv.count == 2, let kind = GuestKind.allCases.first(where: { $0.fleetKey == kv[0] }),
                   let v = Double(kv[1]), v.isFinite, v >= 0, v <= 1e9 else {

@@ -32,13 +32,16 @@ public struct XSaveBenchmarks: BenchmarkSuite {
     public let consoleOrder = ["size-featureset", "save-restore/per_op", "save-restore", "size-check", "linux-buffer",
                                "signal-frame", "amx", "amx-estimate", "size-component"]
     public let parameters = [
-        SuiteParameter("cpu-model", default: "all",
+        SuiteParameter("cpu-model", default: "all", kind: .cpuModels,
                        help: "recorded CPUs for the size tables: ids comma-separated, `all` or `none` (the host is always included)"),
-        SuiteParameter("kernel", default: "running",
+        SuiteParameter("kernel", default: "running", kind: .kernelVersion(minimum: LinuxXStateRules.firstDynamic),
                        help: "Linux version whose sizing rules the linux-buffer rows assume (e.g. 5.17, 6.15; `running` = uname -r)"),
     ]
 
-    public func configure(_ ctx: SuiteContext) throws { _ = try CPUCatalog.select(ctx.parameter("cpu-model")) }
+    public func configure(_ ctx: SuiteContext) throws {
+        _ = try CPUCatalog.select(ctx.parameter("cpu-model"))
+        _ = try LinuxKernelChoice.parse(ctx.parameter("kernel"))  // `running` too: uname -r may not parse
+    }
 
     public func run(_ ctx: SuiteContext) throws -> SuiteResult {
         let recorded = try CPUCatalog.select(ctx.parameter("cpu-model"))

@@ -118,7 +118,10 @@ public enum Comparison {
         for key in options.thresholdOverrides.keys.sorted() where !out.contains(where: { r in
             key == r.suite || key == "\(r.suite)/\(r.metric)" || key == "\(r.suite)/\(r.benchmark)/\(r.metric)"
         }) {
-            warnings.append("--threshold-for \(key) matches no row")
+            // A threshold that names nothing would gate nothing: refused, not warned.
+            let names = Set(out.flatMap { [$0.suite, "\($0.suite)/\($0.metric)", "\($0.suite)/\($0.benchmark)/\($0.metric)"] })
+            throw BenchError.badInput("--threshold-for \(key): no suite, SUITE/METRIC or SUITE/BENCHMARK/METRIC of that name in either folder"
+                + DidYouMean.hint(key, among: names.sorted()))
         }
 
         return ComparisonReport(

@@ -12,7 +12,9 @@ import Foundation
 /// pattern and its parts before a top-level `/` that matches any
 /// `suite/benchmark`: `xsave`, `^xsave/save-restore$` and
 /// `xsave/save-restore/.*mask=0xe7` select by name.  A pattern that selects no benchmark by name (say `cpu=spr`, a
-/// parameter alone) runs every benchmark and keeps the matching rows.
+/// parameter alone) runs every benchmark and keeps the matching rows; the
+/// runner fails a run in which it kept none, and the CLI refuses before the
+/// run a pattern that names only benchmarks of suites not selected (`check`).
 public struct BenchmarkFilter: Sendable {
     public let pattern: String
     /// Each prefix of `pattern` ending before a top-level `/`, then the whole.
@@ -75,6 +77,12 @@ public struct BenchmarkFilter: Sendable {
     /// Benchmarks of each suite that run: those the pattern names, or every
     /// one when it names none of any suite.  Suites with none are absent.
     public func plan(_ suites: [BenchmarkSuite]) -> [(suite: BenchmarkSuite, benchmarks: [String])] {
+        named(suites) ?? suites.map { ($0, $0.benchmarks.map(\.name)) }
+    }
+
+    /// The benchmarks the pattern names, suites with none left out; nil when
+    /// it names no benchmark of `suites` (it then filters rows only).
+    public func named(_ suites: [BenchmarkSuite]) -> [(suite: BenchmarkSuite, benchmarks: [String])]? {
         // The longest head that names any benchmark decides.
         for head in heads.reversed() {
             let named = suites.map { s in
@@ -82,7 +90,22 @@ public struct BenchmarkFilter: Sendable {
             }
             if named.contains(where: { !$0.benchmarks.isEmpty }) { return named.filter { !$0.benchmarks.isEmpty } }
         }
-        return suites.map { ($0, $0.benchmarks.map(\.name)) }
+        return nil
+    }
+
+    /// Refuses, before anything runs, a pattern that names benchmarks of
+    /// `known` suites but none of the `selected` ones: it would run every
+    /// selected benchmark to keep no row.
+    public func check(selected: [BenchmarkSuite], known: [BenchmarkSuite]) throws {
+        guard named(selected) == nil, let elsewhere = named(known) else { return }
+        let names = elsewhere.flatMap { s in s.benchmarks.map { "\(s.suite.name)/\($0)" } }
+        throw BenchError.badInput("--filter '\(pattern)' names no benchmark of \(selected.map(\.name).joined(separator: ", ")), only "
+            + names.prefix(3).joined(separator: ", ") + (names.count > 3 ? ", ..." : "") + " (run that suite or see `benchmark list`)")
+    }
+
+    /// The error of a run whose rows the pattern all dropped.
+    public func keptNothing(_ suites: [String]) -> String {
+        "--filter '\(pattern)' matches no benchmark and no row of \(suites.joined(separator: ", ")); nothing was kept (see `benchmark list`)"
     }
 }
 

@@ -64,7 +64,8 @@ public final class Runner {
         let known = Set(suites.flatMap { $0.parameters.map(\.name) })
         for key in parameters.keys.sorted() where !known.contains(key) {
             throw BenchError.badInput(
-                "unknown parameter '\(key)' for suite(s) \(suites.map(\.name).joined(separator: ", ")) (see `benchmark list`)")
+                "unknown parameter '\(key)' for suite(s) \(suites.map(\.name).joined(separator: ", ")) (see `benchmark list`)"
+                    + DidYouMean.hint(key, among: known.sorted()))
         }
     }
 
@@ -77,6 +78,7 @@ public final class Runner {
         if let runId = options.runId { try RunFolder.validate(runId: runId) }
         for suite in suites {
             try Interrupt.check()
+            try suite.checkKinds(options.parameters)
             let ctx = SuiteContext.validation(host: host, quick: options.quick, seed: options.seed,
                                               parameters: suite.parameters(in: options.parameters),
                                               declared: suite.parameters)
@@ -103,6 +105,8 @@ public final class Runner {
         var failedChecks: [String] = []
         // Said after the run, so a bad-input error stays the only line it prints.
         var notes: [String] = []
+        // A --filter that selected no benchmark by name must keep a row of its own.
+        var keptFilteredRow = false, filterKeptNothing = false
         let env: EnvironmentRecord
         do {
             setFallback(folder, finished: [], current: nil)
@@ -182,6 +186,7 @@ public final class Runner {
                     var result = try suite.run(ctx)
                     let calibrationEnd = speed.measure()
                     if let filter = options.filter { result.rows = result.rows.filter(filter.keeps) }
+                    keptFilteredRow = keptFilteredRow || !result.rows.isEmpty
                     result.rows.insert(timer, at: 0)
                     result.rows.insert(contentsOf: SpeedCalibration.rows(
                         suite: suite.name, start: calibrationStart, end: calibrationEnd), at: 1)
@@ -209,11 +214,15 @@ public final class Runner {
             for state in speedStates {
                 notes += SpeedCalibration.warnings(suite: state.suite, start: state.start, end: state.end, best: speed.best)
             }
+            if let filter = options.filter, !keptFilteredRow {
+                filterKeptNothing = true
+                throw BenchError.badInput(filter.keptNothing(suites.map(\.name)))
+            }
             env = record
         } catch {
             if case BenchError.interrupted = error { Interrupt.disarm() }
             progress.clear()
-            if finished.isEmpty || folder.replacing { folder.discard() } else { try? folder.commit() }
+            if finished.isEmpty || folder.replacing || filterKeptNothing { folder.discard() } else { try? folder.commit() }
             if case BenchError.interrupted = error {
                 Interrupt.report(Runner.interruptedLine(folder, finished: finished))
             }

@@ -6,8 +6,180 @@ public struct SuiteParameter: Sendable {
     public var name: String
     public var defaultValue: String
     public var help: String
-    public init(_ name: String, default defaultValue: String, help: String) {
-        self.name = name; self.defaultValue = defaultValue; self.help = help
+    /// The values it takes.  `Runner.configure` checks every user value
+    /// against it before the suite's `configure` checks what depends on other
+    /// parameters, on `--quick` or on the host.
+    public var kind: ParameterKind
+    public init(_ name: String, default defaultValue: String, kind: ParameterKind, help: String) {
+        self.name = name; self.defaultValue = defaultValue; self.kind = kind; self.help = help
+    }
+}
+
+/// The values a suite parameter takes, declared once: the check every user
+/// value passes before any suite runs, the line `benchmark list` shows, and
+/// what a test derives a malformed and an out-of-range value from.
+public enum ParameterKind: Sendable, Equatable {
+    /// An integer in the range, or one of `words` (e.g. `auto`).
+    case integer(ClosedRange<Int>, words: [String] = [])
+    /// A finite number in the range.
+    case number(ClosedRange<Double>)
+    /// Comma-separated integers in the range and/or `words`; no empty item.
+    case integerList(ClosedRange<Int>, words: [String] = [])
+    /// Comma-separated finite numbers in the range; no empty item.
+    case numberList(ClosedRange<Double>)
+    /// Exactly one of `choices`.
+    case choice([String])
+    /// Comma-separated names among `choices`; no empty item.
+    case choiceList([String])
+    /// Comma-separated `key=value` with keys among `keys` and values in the
+    /// range (integers when `integers`); or one of `words`; or, when `file`
+    /// names what such a file holds, the path of a readable file (the suite
+    /// reads and checks it in `configure`).
+    case assignments(keys: [String], range: ClosedRange<Double>, integers: Bool, words: [String] = [], file: String? = nil)
+    /// `running` (this host's `uname -r`) or a Linux version `N.N` not older than `minimum`.
+    case kernelVersion(minimum: LinuxKernelVersion)
+    /// The `--cpu-model` grammar (`CPUModelSelection`).
+    case cpuModels
+    /// The path of something that exists (a user value; the default may be
+    /// absent on a host, which the suite reports in its rows).
+    case path
+
+    /// Throws `BenchError.badInput` with one line naming `name` when `value`
+    /// is not of this kind.  Of the host it asks only whether a named path or
+    /// file exists; what depends on other parameters, `--quick` or the host's
+    /// hardware is the suite's `configure`.
+    public func check(_ name: String, _ value: String) throws {
+        func bad(_ why: String) -> BenchError { .badInput("\(name)=\(value): \(why)") }
+        switch self {
+        case let .integer(range, words):
+            guard Self.has(words, value) || Self.integer(value, in: range) != nil else { throw bad("expected \(description)") }
+        case let .number(range):
+            guard Self.number(value, in: range) != nil else { throw bad("expected \(description)") }
+        case let .integerList(range, words):
+            try items(value, bad) { Self.has(words, $0) || Self.integer($0, in: range) != nil }
+        case let .numberList(range):
+            try items(value, bad) { Self.number($0, in: range) != nil }
+        case let .choice(choices):
+            guard Self.has(choices, value) else { throw bad("expected \(description)" + DidYouMean.hint(value, among: choices)) }
+        case let .choiceList(choices):
+            try items(value, bad) { Self.has(choices, $0) }
+        case let .assignments(keys, range, integers, words, file):
+            if Self.has(words, value) { return }
+            if file != nil && !value.contains("=") {
+                guard FileManager.default.isReadableFile(atPath: value) else { throw bad("no readable file of that name") }
+                return
+            }
+            try items(value, bad) { item in
+                let kv = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+                guard kv.count == 2, Self.has(keys, kv[0]) else { return false }
+                return integers ? Self.integer(kv[1], in: Int(range.lowerBound)...Int(range.upperBound)) != nil
+                                : Self.number(kv[1], in: range) != nil
+            }
+        case let .kernelVersion(minimum):
+            if Self.has(["running"], value) { return }
+            guard let v = LinuxKernelVersion(release: value) else { throw bad("expected \(description)") }
+            guard v >= minimum else { throw bad("\(v) is older than \(minimum), the first kernel these rules describe") }
+        case .cpuModels:
+            do { _ = try CPUModelSelection(value) } catch BenchError.badInput(let why) { throw bad(why) }
+        case .path:
+            guard !value.isEmpty, FileManager.default.fileExists(atPath: value) else { throw bad("no such file") }
+        }
+    }
+
+    /// One line for `benchmark list` and error messages.
+    public var description: String {
+        func or(_ words: [String]) -> String { words.isEmpty ? "" : " or " + words.joined(separator: ", ") }
+        switch self {
+        case let .integer(r, words): return "an integer in \(r.lowerBound)...\(r.upperBound)" + or(words)
+        case let .number(r): return "a number in \(Self.text(r.lowerBound))...\(Self.text(r.upperBound))"
+        case let .integerList(r, words):
+            return "comma-separated integers in \(r.lowerBound)...\(r.upperBound)" + (words.isEmpty ? "" : " and/or " + words.joined(separator: ", "))
+        case let .numberList(r): return "comma-separated numbers in \(Self.text(r.lowerBound))...\(Self.text(r.upperBound))"
+        case let .choice(c): return "one of " + c.joined(separator: ", ")
+        case let .choiceList(c): return "comma-separated among " + c.joined(separator: ", ")
+        case let .assignments(keys, r, integers, words, file):
+            return "comma-separated KEY=\(integers ? "integer" : "number") in \(Self.text(r.lowerBound))...\(Self.text(r.upperBound)), KEY among "
+                + keys.joined(separator: ", ") + or(words) + (file.map { " or \($0)" } ?? "")
+        case let .kernelVersion(minimum): return "running or a Linux version N.N[.N], \(minimum) or later"
+        case .cpuModels: return "comma-separated among " + CPUModelSelection.allValues.joined(separator: ", ") + " (all, none alone)"
+        case .path: return "the path of an existing file"
+        }
+    }
+
+    /// Names match without regard to case: the parsers of `auto`, `running`
+    /// and allocator names accept any case; a suite whose parser does not
+    /// still refuses the value in `configure`.
+    static func has(_ names: [String], _ text: String) -> Bool {
+        names.contains { $0.caseInsensitiveCompare(text) == .orderedSame }
+    }
+
+    static func integer(_ text: String, in range: ClosedRange<Int>) -> Int? {
+        Int(text).flatMap { range.contains($0) ? $0 : nil }
+    }
+
+    static func number(_ text: String, in range: ClosedRange<Double>) -> Double? {
+        Double(text).flatMap { $0.isFinite && range.contains($0) ? $0 : nil }
+    }
+
+    /// A whole number without a trailing `.0` (`1000000000`), others as Swift prints them.
+    static func text(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v) }
+
+    /// Splits a comma-separated list keeping empty items, so `25,,50` is refused rather than read as `25,50`.
+    func items(_ value: String, _ bad: (String) -> BenchError, _ valid: (String) -> Bool) throws {
+        for item in ParameterKind.list(value) {
+            guard !item.isEmpty else { throw bad("empty item in the list (expected \(description))") }
+            guard valid(item) else { throw bad("'\(item)' is not valid (expected \(description))" + DidYouMean.hint(String(item.prefix { $0 != "=" }), among: names)) }
+        }
+    }
+
+    /// The names an item may be (for pairs, the keys).
+    var names: [String] {
+        switch self {
+        case let .integer(_, words), let .integerList(_, words): return words
+        case let .choice(choices), let .choiceList(choices): return choices
+        case let .assignments(keys, _, _, _, _): return keys
+        default: return []
+        }
+    }
+
+    /// The items of a comma-separated value, trimmed, empty ones kept.
+    public static func list(_ value: String) -> [String] {
+        value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+}
+
+/// " (did you mean 'x'?)" for a name one or two edits from a known one, else "".
+public enum DidYouMean {
+    public static func hint(_ name: String, among known: [String]) -> String {
+        let scored = known.map { ($0, distance(name.lowercased(), $0.lowercased())) }.filter { $0.1 <= 2 && $0.1 < name.count }
+        guard let best = scored.min(by: { $0.1 < $1.1 }) else { return "" }
+        return " (did you mean '\(best.0)'?)"
+    }
+
+    /// Levenshtein distance: insertions, deletions and substitutions.
+    static func distance(_ a: String, _ b: String) -> Int {
+        let b = Array(b)
+        var row = Array(0...b.count)  // distances from the prefix of `a` read so far
+        for (i, x) in a.enumerated() {
+            var diagonal = row[0]
+            row[0] = i + 1
+            for (j, y) in b.enumerated() {
+                let next = min(row[j + 1] + 1, row[j] + 1, diagonal + (x == y ? 0 : 1))
+                diagonal = row[j + 1]
+                row[j + 1] = next
+            }
+        }
+        return row[b.count]
+    }
+}
+
+extension BenchmarkSuite {
+    /// Checks each of `values` against its declared kind (undeclared names
+    /// are `Runner.validate(parameters:for:)`'s to refuse).
+    public func checkKinds(_ values: [String: String]) throws {
+        for p in parameters {
+            if let v = values[p.name] { try p.kind.check(p.name, v) }
+        }
     }
 }
 
@@ -123,8 +295,12 @@ public final class SuiteContext: @unchecked Sendable {
     /// True when the user set the parameter (the figure's source is then `input`).
     public func isUserSet(_ name: String) -> Bool { values[name] != nil }
 
-    public func intParameter(_ name: String, range: ClosedRange<Int> = Int.min...Int.max) throws -> Int {
+    /// An integer parameter within `range`, by default its declared kind's.
+    public func intParameter(_ name: String, range: ClosedRange<Int>? = nil) throws -> Int {
         let text = parameter(name)
+        var declaredRange: ClosedRange<Int>?
+        if case .integer(let r, _)? = declared.first(where: { $0.name == name })?.kind { declaredRange = r }
+        let range = range ?? declaredRange ?? Int.min...Int.max
         guard let v = Int(text), range.contains(v) else {
             throw BenchError.badInput("\(name)=\(text): expected an integer in \(range.lowerBound)...\(range.upperBound)")
         }
@@ -142,7 +318,7 @@ public final class SuiteContext: @unchecked Sendable {
     /// A comma-separated list of numbers.
     public func doubleListParameter(_ name: String, range: ClosedRange<Double> = 0...Double.greatestFiniteMagnitude) throws -> [Double] {
         let text = parameter(name)
-        let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let parts = ParameterKind.list(text)  // keeps empty items, which fail below
         let values = parts.compactMap(Double.init)
         guard !parts.isEmpty, values.count == parts.count, values.allSatisfy({ $0.isFinite && range.contains($0) }) else {
             throw BenchError.badInput("\(name)=\(text): expected comma-separated numbers in \(range.lowerBound)...\(range.upperBound)")

@@ -82,7 +82,9 @@ struct ListCommand: ParsableCommand {
         for s in SuiteRegistry.all {
             out += "\(s.name): \(s.summary)\n"
             for b in s.benchmarks { out += "  benchmark \(b.name): \(b.help)\n" }
-            for p in s.parameters { out += "  --set \(p.name)=VALUE  (default \(p.defaultValue)): \(p.help)\n" }
+            for p in s.parameters {
+                out += "  --set \(p.name)=VALUE  (default \(p.defaultValue)): \(p.help)\n      takes \(p.kind.description)\n"
+            }
         }
         out += "\nRecorded CPUs (--cpu-model): " + CPUCatalog.all.map { "\($0.id) (\($0.name))" }.joined(separator: ", ") + ", all\n"
         StandardStreams.out(out)
@@ -180,19 +182,29 @@ struct RunOptionGroup: ParsableArguments {
         o.outputRoot = URL(fileURLWithPath: output); o.runId = runId; o.seed = seed
         o.keepSamples = samples; o.quiet = quiet; o.replace = replace
         for s in settings {
-            let kv = s.split(separator: "=", maxSplits: 1).map(String.init)
+            // An empty VALUE reaches the parameter's kind, which says what it expects.
+            let kv = s.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             guard kv.count == 2, !kv[0].isEmpty else {
                 throw BenchError.badInput("--set \(s): expected NAME=VALUE")
             }
+            guard o.parameters[kv[0]] == nil else {
+                throw BenchError.badInput("--set \(kv[0]) given twice (\(o.parameters[kv[0]]!) and \(kv[1])); give it once")
+            }
             o.parameters[kv[0]] = kv[1]
         }
-        if let cpuModel { o.parameters["cpu-model"] = cpuModel.text }
+        if let cpuModel {
+            if let set = o.parameters["cpu-model"] {
+                throw BenchError.badInput("--cpu-model \(cpuModel.text) and --set cpu-model=\(set) both given; give one")
+            }
+            o.parameters["cpu-model"] = cpuModel.text
+        }
         o.filter = try filter.map(BenchmarkFilter.init)
         return o
     }
 
     func execute(_ suites: [BenchmarkSuite]) throws {
         let options = try runOptions()
+        try options.filter?.check(selected: suites, known: SuiteRegistry.all)
         if dryRun { StandardStreams.out(try DryRun.text(options, suites)); return }
         let reporters = ReporterRegistry.make(format.values)
         let outcome = try Runner(options: options, reporters: reporters).run(suites)

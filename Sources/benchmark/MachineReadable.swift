@@ -18,7 +18,8 @@ enum ListJSON {
                 var o: [String: Any] = [
                     "name": s.name, "summary": s.summary,
                     "benchmarks": s.benchmarks.map { ["name": $0.name, "help": $0.help] },
-                    "parameters": s.parameters.map { ["name": $0.name, "default": $0.defaultValue, "help": $0.help] },
+                    "parameters": s.parameters.map { ["name": $0.name, "default": $0.defaultValue, "help": $0.help,
+                                                       "takes": $0.kind.description] },
                 ]
                 if let e = s.estimatedSeconds { o["estimated_seconds"] = ["quick": e.quick, "full": e.full] }
                 return o
@@ -66,7 +67,9 @@ enum EnvJSON {
 /// `--dry-run`: what a run would do and roughly how long, without running.
 enum DryRun {
     static func text(_ options: RunOptions, _ suites: [BenchmarkSuite]) throws -> String {
-        try Runner.validate(parameters: options.parameters, for: suites)
+        // The same checks, in the same order, as the run it stands for.
+        try Runner.checkHost()
+        try Runner.configure(suites, options: options, host: CPUDescription.host())
         let plan = options.filter?.plan(suites) ?? suites.map { ($0, $0.benchmarks.map(\.name)) }
         let reps = options.repetitions
         var out = "would run \(plan.count) suite\(plan.count == 1 ? "" : "s")"
@@ -91,6 +94,9 @@ enum DryRun {
         out += "about \(duration(total)) in all"
             + (unknown.isEmpty ? "" : " plus \(unknown.joined(separator: ", "))")
             + " (estimates for a 2-vCPU VM; a filter that selects part of a suite may still take most of it)\n"
+        if let filter = options.filter, filter.named(suites) == nil {
+            out += "the filter names no benchmark: every one runs, and the run fails (exit 1, nothing kept) if it keeps no row\n"
+        }
         out += "nothing was run or written\n"
         return out
     }

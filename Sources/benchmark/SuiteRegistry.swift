@@ -22,7 +22,8 @@ enum SuiteRegistry {
         var out: [BenchmarkSuite] = []
         for n in names {
             guard let s = all.first(where: { $0.name == n }) else {
-                throw BenchError.badInput("unknown suite '\(n)' (known: \(SuiteRegistry.names.joined(separator: ", ")))")
+                throw BenchError.badInput("unknown suite '\(n)' (known: \(SuiteRegistry.names.joined(separator: ", ")))"
+                    + DidYouMean.hint(n, among: SuiteRegistry.names))
             }
             if !out.contains(where: { $0.name == n }) { out.append(s) }
         }

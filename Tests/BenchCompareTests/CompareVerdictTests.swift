@@ -129,8 +129,13 @@ import Testing
             $0.thresholdOverrides["s/t/op"] = 5
         }
         #expect(row(specific, "s/t/op")?.verdict == .regressed)
-        let unknown = try compare(base, cur) { $0.thresholdOverrides["nope/op"] = 5 }
-        #expect(unknown.warnings.contains { $0.contains("nope/op") })
+        // A threshold that names no suite or metric of the two folders gates nothing: refused.
+        #expect(throws: BenchError.self) { try compare(base, cur) { $0.thresholdOverrides["nope/op"] = 5 } }
+        #expect(throws: BenchError.self) { try compare(base, cur) { $0.thresholdOverrides["s/nometric"] = 5 } }
+        #expect(throws: BenchError.self) { try compare(base, cur) { $0.thresholdOverrides["x"] = 5 } }
+        #expect(throws: BenchError.badInput("--threshold-for s/opp: no suite, SUITE/METRIC or SUITE/BENCHMARK/METRIC of that name in either folder (did you mean 's/op'?)")) {
+            try compare(base, cur) { $0.thresholdOverrides["s/opp"] = 5 }
+        }
         #expect(try CompareOptions.parseOverride("s/t/op=10").percent == 10)
         #expect(throws: BenchError.self) { try CompareOptions.parseOverride("s/t/op") }
         #expect(throws: BenchError.self) { try CompareOptions.parseOverride("a/b/c/d=1") }
