@@ -17,12 +17,14 @@ public struct KvmBenchmarks: BenchmarkSuite {
     public let summary = "exit round trips of a real vCPU through /dev/kvm (CPUID, MSR, hypercall, port write), AMX/XFD experiments"
     public let benchmarks = [
         BenchmarkInfo("exit", "ticks per exit round trip, timed in the guest over K and 2K exits; port write also as a host KVM_RUN"),
-        BenchmarkInfo("amx-passthrough", "AMX hosts: CPUID exit before/after the guest's first non-zero XFD write; the difference per exit"),
-        BenchmarkInfo("amx-xfd-write", "AMX hosts: guest WRMSR(XFD) intercepted vs passed through"),
-        BenchmarkInfo("amx-set-cpuid", "AMX hosts: KVM_SET_CPUID2 with vs without XTILEDATA (guest fpstate reallocation)"),
-        BenchmarkInfo("amx-create-vcpu", "AMX hosts: KVM_CREATE_VCPU without vs with guest permission"),
-        BenchmarkInfo("amx-xsave2-size", "AMX hosts: KVM_CAP_XSAVE2 before vs after guest permission, checked against the CPUID sizes"),
-        BenchmarkInfo("amx-native-first-use", "AMX hosts: first tile instruction in a fresh thread (XFD #NM) vs the second"),
+        BenchmarkInfo("amx-passthrough", "AMX hosts with KVM offering AMX: CPUID exit on an unarmed vs an XFD-armed vCPU in alternating rounds; exits per XFD write from KVM's counter"),
+        BenchmarkInfo("amx-xfd-write", "AMX hosts with KVM offering AMX: guest WRMSR(XFD) intercepted vs passed through"),
+        BenchmarkInfo("amx-set-cpuid", "AMX hosts: KVM_SET_CPUID2 with vs without XTILEDATA (guest fpstate reallocation), state bytes after each"),
+        BenchmarkInfo("amx-permission", "AMX hosts: ARCH_REQ_XCOMP_GUEST_PERM's answer; KVM_SET_CPUID2 with XTILEDATA without it (child process)"),
+        BenchmarkInfo("amx-create-vcpu", "KVM_CREATE_VCPU time and the state size a new vCPU has (creation never expands)"),
+        BenchmarkInfo("amx-xsave2-size", "KVM_CAP_XSAVE2 before vs after guest permission, checked against the supported CPUID read then"),
+        BenchmarkInfo("amx-migration", "KVM_GET_XSAVE2 / KVM_SET_XSAVE / KVM_GET_XSAVE per vCPU, default and tile image; image size per recorded CPU"),
+        BenchmarkInfo("amx-native-first-use", "AMX CPUs (no KVM needed): a fresh thread's first AMX instructions (XFD #NM) vs the second"),
     ]
     public let parameters = [
         SuiteParameter("device", default: "/dev/kvm", help: "the KVM device to open"),
@@ -39,46 +41,40 @@ public struct KvmBenchmarks: BenchmarkSuite {
         }
         let limit = try ctx.intParameter("watchdog-ms", range: 10...600_000)
         let platform = KVMPlatform.detect(host: ctx.host)
+        let path = ctx.parameter("device")
         let programs = ctx.isSelected(benchmark: "exit") ? KVMExitCosts.programs(vendor: ctx.host.vendor) : []
         let amxSelected = benchmarks.contains { $0.name.hasPrefix("amx-") && ctx.isSelected(benchmark: $0.name) }
         ctx.progress.plan(total: programs.count + (amxSelected ? 1 : 0))
-        let costs: [KVMExitCost]
-        do {
-            costs = try KVMExitCosts.measure(programs: programs, k: k, pairs: pairs, path: ctx.parameter("device"),
-                                             limitNanoseconds: UInt64(limit) * 1_000_000) {
-                try ctx.progress.step("\($0.exitName) exits")
-            }
-        } catch let e as KVMError {
-            var rows = KvmRows(suite: name, platform: platform)
-            rows.rows = rows.unavailable(programs, reason: "\(e)")
-            rows.rows += AMXExperiments.skipped(name, rows.amxParams, depends: .machine, reason: "no usable KVM device: \(e)")
-            return SuiteResult(rows: rows.rows, highlights: ["kvm: skipped, \(e)"])
-        }
+        // Before any vCPU of this process exists: the guest permission can
+        // only be requested until then.
+        let device: KVMError?
+        do { _ = try KVMSystem(path: path); device = nil } catch { device = error }
+        let readiness = amxSelected && device == nil ? AMXReadiness.forProcess(path: path) : nil
         var out = KvmRows(suite: name, platform: platform)
-        for c in costs { out.exitCost(c, k: k) }
-        guard amxSelected else { return SuiteResult(rows: out.rows, highlights: out.highlights(costs, ctx)) }
-        try ctx.progress.step("AMX experiments")
-        out.rows += amx(ctx, platform: platform, params: out.amxParams, k: k, pairs: pairs,
-                        limitNanoseconds: UInt64(limit) * 1_000_000)
-        return SuiteResult(rows: out.rows, highlights: out.highlights(costs, ctx))
-    }
-
-    /// The AMX rows: skipped with the reason unless the host CPU and KVM offer AMX with XFD.
-    func amx(_ ctx: SuiteContext, platform: KVMPlatform, params: Params, k: Int, pairs: Int,
-             limitNanoseconds: UInt64) -> [ResultRow] {
-        let system: KVMSystem, supported: [CPUIDEntry]
-        do {
-            system = try KVMSystem(path: ctx.parameter("device"))
-            supported = try system.supportedCPUID().map(CPUIDEntry.init)
-        } catch {
-            return AMXExperiments.skipped(name, params, depends: .machine, reason: "no usable KVM device: \(error)")
+        var costs: [KVMExitCost] = []
+        if let device {
+            out.rows = out.unavailable(programs, reason: "\(device)")
+        } else {
+            do {
+                costs = try KVMExitCosts.measure(programs: programs, k: k, pairs: pairs, path: path,
+                                                 limitNanoseconds: UInt64(limit) * 1_000_000) {
+                    try ctx.progress.step("\($0.exitName) exits")
+                }
+            } catch let e as KVMError {
+                out.rows = out.unavailable(programs, reason: "\(e)")
+            }
+            for c in costs { out.exitCost(c, k: k) }
         }
-        if let (depends, reason) = AMXExperiments.gate(host: ctx.host, supported: supported) {
-            return AMXExperiments.skipped(name, params, depends: depends, reason: reason)
+        if amxSelected {
+            try ctx.progress.step("AMX experiments")
+            out.rows += AMXExperiments.rows(name, out.amxParams, host: ctx.host, readiness: readiness, device: device,
+                                            path: path, k: k, pairs: pairs,
+                                            limitNanoseconds: UInt64(limit) * 1_000_000, quick: ctx.quick,
+                                            selected: { ctx.isSelected(benchmark: $0) })
         }
-        return AMXExperiments.run(name, params, system: system, supported: supported, k: k, pairs: pairs,
-                                  limitNanoseconds: limitNanoseconds, quick: ctx.quick,
-                                  selected: { ctx.isSelected(benchmark: $0) })
+        var highlights = out.highlights(costs, ctx)
+        if device != nil { highlights = ["kvm: skipped, \(device!)"] }
+        return SuiteResult(rows: out.rows, highlights: highlights)
     }
 }
 

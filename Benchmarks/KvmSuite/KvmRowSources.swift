@@ -11,12 +11,8 @@ public enum KvmRowSources {
         for m in ["round_trip", "kvm_run_host", "guest_exits", "user_exits", "kvm_exits_counter"] {
             t["exit/" + m] = .measured
         }
-        for m in ["cpuid_before_xfd_write", "cpuid_after_xfd_write", "per_exit_cost"] { t["amx-passthrough/" + m] = .measured }
-        for m in ["intercepted", "passed_through"] { t["amx-xfd-write/" + m] = .measured }
-        for m in ["without_xtiledata", "with_xtiledata"] { t["amx-set-cpuid/" + m] = .measured }
-        for m in ["without_permission", "with_permission"] { t["amx-create-vcpu/" + m] = .measured }
-        for m in ["before_permission", "after_permission"] { t["amx-xsave2-size/" + m] = .measured }
-        for m in ["first_tile_use", "second_tile_use"] { t["amx-native-first-use/" + m] = .measured }
+        for m in AMXExperiments.metrics { t[m.benchmark + "/" + m.metric] = m.source }
+        for m in ["model_state_bytes", "model_get_set_ticks"] { t["amx-migration/" + m] = .model }
         return t
     }()
 
