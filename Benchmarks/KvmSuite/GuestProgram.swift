@@ -4,16 +4,18 @@ import CKVM
 /// times per sample (see ckvm_guest.h for the register interface).
 public enum GuestProgram: Int32, CaseIterable, Sendable {
     case cpuid = 0, rdmsr, wrmsr, vmcall, vmmcall, outb, wrmsrValue, spin
+    /// Minimal loops for the host-timed figures (`KVMGuest.minimalLoop`).
+    case outbForever, cpuidBurst, realOutbForever, realCPUIDBurst
 
     /// The row name of the exit this program makes.
     public var exitName: String {
         switch self {
-        case .cpuid: return "cpuid"
+        case .cpuid, .cpuidBurst, .realCPUIDBurst: return "cpuid"
         case .rdmsr: return "rdmsr"
         case .wrmsr, .wrmsrValue: return "wrmsr"
         case .vmcall: return "vmcall"
         case .vmmcall: return "vmmcall"
-        case .outb: return "port-write"
+        case .outb, .outbForever, .realOutbForever: return "port-write"
         case .spin: return "spin"
         }
     }
@@ -21,6 +23,9 @@ public enum GuestProgram: Int32, CaseIterable, Sendable {
     /// Whether each exit returns to user space (KVM_EXIT_IO) rather than
     /// being handled in the kernel.
     public var exitsToUserSpace: Bool { self == .outb }
+
+    /// Whether the program is 16-bit code for a vCPU in real mode.
+    public var realMode: Bool { self == .realOutbForever || self == .realCPUIDBurst }
 
     /// The unknown-hypercall program for a CPU vendor: VMCALL on Intel (and
     /// anything not AMD/Hygon), VMMCALL on AMD and Hygon.  KVM would patch

@@ -39,18 +39,27 @@ public final class KVMGuest {
     static let countedStats = ["exits", "io_exits", "hypercalls", "halt_exits", "signal_exits", "insn_emulation"]
 
     /// Creates the VM and vCPU, gives the vCPU `cpuid` (nil: everything KVM
-    /// supports) and puts it in long mode at CPL 0.
-    public init(system: KVMSystem, cpuid: [kvm_cpuid_entry2]? = nil) throws(KVMError) {
+    /// supports; `setCPUID` false: no KVM_SET_CPUID2 at all) and puts it in
+    /// long mode at CPL 0, or leaves it in real mode (`realMode`) with CS
+    /// based at 0 for the 16-bit programs.
+    public init(system: KVMSystem, cpuid: [kvm_cpuid_entry2]? = nil, setCPUID: Bool = true,
+                realMode: Bool = false) throws(KVMError) {
         vm = try system.createVM(memoryBytes: GuestLayout.memory)
         vcpu = try vm.createVCPU()
-        if let cpuid { try vcpu.setCPUID(cpuid) } else { try vcpu.setCPUID(try system.supportedCPUID()) }
+        if let cpuid { try vcpu.setCPUID(cpuid) } else if setCPUID { try vcpu.setCPUID(try system.supportedCPUID()) }
         KVMGuest.writeTables(vm)
         let code = UnsafeRawBufferPointer(start: ckvm_guest_code(), count: ckvm_guest_code_size())
         guard code.count > 0, GuestLayout.code + code.count <= GuestLayout.stackTop / 2 else {
             throw KVMError("guest code", code: ENOEXEC)
         }
         vm.bytes(at: GuestLayout.code, count: code.count).copyMemory(from: code)
-        try vcpu.setSpecialRegisters(KVMGuest.longMode(try vcpu.specialRegisters()))
+        if realMode {
+            var s = try vcpu.specialRegisters()
+            s.cs.base = 0; s.cs.selector = 0
+            try vcpu.setSpecialRegisters(s)
+        } else {
+            try vcpu.setSpecialRegisters(KVMGuest.longMode(try vcpu.specialRegisters()))
+        }
         stats = try? vcpu.statistics()
     }
 
@@ -143,6 +152,35 @@ public final class KVMGuest {
         return out
     }
 
+    /// The minimal host loop: points the vCPU at `program` (a minimal-loop
+    /// program; `burst` CPUIDs per KVM_RUN for the burst programs) and times
+    /// `iterations` back-to-back KVM_RUNs as a whole, each ending at one
+    /// port write.  Ticks of the whole loop, or why it stopped.
+    /// Preconditions: iterations >= 1, burst >= 1.
+    public func minimalLoop(_ program: GuestProgram, burst: Int, iterations: Int,
+                            limitNanoseconds: UInt64) -> Result<Double, RunFailure> {
+        precondition(iterations >= 1 && burst >= 1)
+        let entry = ckvm_guest_entry_offset(program.rawValue)
+        guard entry >= 0 else { return .failure(RunFailure(text: "no guest program \(program)")) }
+        var r = kvm_regs()
+        r.rip = UInt64(GuestLayout.code + entry); r.rsp = UInt64(GuestLayout.stackTop); r.rflags = 2
+        r.r12 = UInt64(burst); r.rdi = UInt64(burst)
+        do { try vcpu.setRegisters(r) } catch { return .failure(RunFailure(text: "\(error)")) }
+        do {
+            let watchdog = try KVMWatchdog(vcpu: vcpu)
+            return try watchdog.guarding(limitNanoseconds: limitNanoseconds) { fired in
+                var ticks: UInt64 = 0
+                let n = ckvm_min_loop(vcpu.fd, vcpu.run, UInt16(GuestLayout.portExit), UInt64(iterations), &ticks)
+                if n == iterations { return .success(Double(ticks)) }
+                if n == -Int(EINTR) && fired() { return .failure(RunFailure(text: "watchdog: the loop did not finish within the limit")) }
+                if n < 0 { return .failure(RunFailure(text: "\(KVMError("KVM_RUN", code: Int32(-n)))")) }
+                return .failure(RunFailure(text: "\(vcpu.exitReason) after \(n) of \(iterations) runs at \(describeStop())"))
+            }
+        } catch {
+            return .failure(RunFailure(text: "watchdog not armed, guest not run: \(error)"))
+        }
+    }
+
     /// Re-enters the guest until it reaches the done port; returns nil then,
     /// else why it stopped.  Bounded: the program makes `expectedUserExits`
     /// exits to user space and one done write; anything more is an error.
@@ -183,3 +221,6 @@ public final class KVMGuest {
         return rip >= entry ? String(format: "guest RIP code+0x%llx", rip - entry) : String(format: "guest RIP 0x%llx", rip)
     }
 }
+
+/// A guest run that did not complete, as an error value.
+public struct RunFailure: Error, Sendable { public var text: String }

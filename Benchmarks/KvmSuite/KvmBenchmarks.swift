@@ -17,6 +17,7 @@ public struct KvmBenchmarks: BenchmarkSuite {
     public let summary = "exit round trips of a real vCPU through /dev/kvm (CPUID, MSR, hypercall, port write), AMX/XFD experiments"
     public let benchmarks = [
         BenchmarkInfo("exit", "ticks per exit round trip, timed in the guest over K and 2K exits; port write also as a host KVM_RUN"),
+        BenchmarkInfo("exit-minimal", "the independent figure: a minimal host loop of KVM_RUNs on a guest doing only the exit (port write, CPUID; long and real mode), and the guest-timed figure minus it in paired rounds"),
         BenchmarkInfo("amx-passthrough", "AMX hosts with KVM offering AMX: CPUID exit on an unarmed vs an XFD-armed vCPU in alternating rounds; exits per XFD write from KVM's counter"),
         BenchmarkInfo("amx-xfd-write", "AMX hosts with KVM offering AMX: guest WRMSR(XFD) intercepted vs passed through"),
         BenchmarkInfo("amx-set-cpuid", "AMX hosts: KVM_SET_CPUID2 with vs without XTILEDATA (guest fpstate reallocation), state bytes after each"),
@@ -44,7 +45,8 @@ public struct KvmBenchmarks: BenchmarkSuite {
         let path = ctx.parameter("device")
         let programs = ctx.isSelected(benchmark: "exit") ? KVMExitCosts.programs(vendor: ctx.host.vendor) : []
         let amxSelected = benchmarks.contains { $0.name.hasPrefix("amx-") && ctx.isSelected(benchmark: $0.name) }
-        ctx.progress.plan(total: programs.count + (amxSelected ? 1 : 0))
+        let minimalSelected = ctx.isSelected(benchmark: "exit-minimal")
+        ctx.progress.plan(total: programs.count + (amxSelected ? 1 : 0) + (minimalSelected ? 1 : 0))
         // Before any vCPU of this process exists: the guest permission can
         // only be requested until then.
         let device: KVMError?
@@ -64,6 +66,12 @@ public struct KvmBenchmarks: BenchmarkSuite {
                 out.rows = out.unavailable(programs, reason: "\(e)")
             }
             for c in costs { out.exitCost(c, k: k) }
+        }
+        if minimalSelected {
+            try ctx.progress.step("minimal loops")
+            out.rows += device.map { KVMMinimalLoop.skipped(name, out.amxParams, reason: "no usable KVM device: \($0)") }
+                ?? KVMMinimalLoop.rows(name, out.amxParams, path: path, k: k, pairs: pairs,
+                                       limit: UInt64(limit) * 1_000_000)
         }
         if amxSelected {
             try ctx.progress.step("AMX experiments")

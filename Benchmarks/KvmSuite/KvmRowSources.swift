@@ -11,6 +11,7 @@ public enum KvmRowSources {
         for m in ["round_trip", "kvm_run_host", "guest_exits", "user_exits", "kvm_exits_counter"] {
             t["exit/" + m] = .measured
         }
+        for m in KVMMinimalLoop.metrics { t["exit-minimal/" + m.metric] = .measured }
         for m in AMXExperiments.metrics { t[m.benchmark + "/" + m.metric] = m.source }
         for m in ["model_state_bytes", "model_get_set_ticks"] { t["amx-migration/" + m] = .model }
         return t

@@ -86,6 +86,23 @@ int ckvm_set_cpuid2(int vcpu_fd, const struct kvm_cpuid_entry2 *entries, uint32_
 
 int ckvm_run(int vcpu_fd) { return result(ioctl(vcpu_fd, KVM_RUN, 0)); }
 
+static inline uint64_t fenced_tsc(void) {
+    uint32_t lo, hi;
+    /* lfence before: earlier work is done; after: later work waits. */
+    __asm__ __volatile__("lfence\n\trdtsc\n\tlfence" : "=a"(lo), "=d"(hi) :: "memory");
+    return ((uint64_t)hi << 32) | lo;
+}
+
+long ckvm_min_loop(int vcpu_fd, const struct kvm_run *run, uint16_t port, uint64_t iterations, uint64_t *ticks) {
+    uint64_t t0 = fenced_tsc();
+    for (uint64_t i = 0; i < iterations; i++) {
+        if (ioctl(vcpu_fd, KVM_RUN, 0) < 0) return -errno;
+        if (run->exit_reason != KVM_EXIT_IO || run->io.port != port) return (long)i;
+    }
+    *ticks = fenced_tsc() - t0;
+    return (long)iterations;
+}
+
 int ckvm_get_xsave2(int vcpu_fd, void *buf, size_t size) {
     (void)size; /* KVM writes its uabi size; the caller sized buf from KVM_CAP_XSAVE2 */
     return result(ioctl(vcpu_fd, KVM_GET_XSAVE2, buf));
@@ -231,6 +248,7 @@ int ckvm_set_sregs(int f, const struct kvm_sregs *s) { (void)f; (void)s; return 
 int ckvm_set_cpuid2(int f, const struct kvm_cpuid_entry2 *e, uint32_t n) { (void)f; (void)e; (void)n; return -ENOSYS; }
 int ckvm_run(int f) { (void)f; return -ENOSYS; }
 int ckvm_get_xsave2(int f, void *b, size_t n) { (void)f; (void)b; (void)n; return -ENOSYS; }
+long ckvm_min_loop(int f, const struct kvm_run *r, uint16_t p, uint64_t n, uint64_t *t) { (void)f; (void)r; (void)p; (void)n; (void)t; return -ENOSYS; }
 int ckvm_get_xsave(int f, void *b) { (void)f; (void)b; return -ENOSYS; }
 int ckvm_set_xsave(int f, const void *b) { (void)f; (void)b; return -ENOSYS; }
 int ckvm_set_cpuid2_in_child(const char *p, const struct kvm_cpuid_entry2 *e, uint32_t n) { (void)p; (void)e; (void)n; return -ENOSYS; }

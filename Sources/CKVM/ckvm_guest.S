@@ -146,6 +146,41 @@ ckvm_guest_blob_start:
     EXIT_PROGRAM ckvm_guest_wrmsr_value, BODY_WRMSR, SETUP_NONE
 ckvm_guest_spin:
     jmp ckvm_guest_spin
+
+/* The minimal loops: nothing but the exit between two KVM_RUNs.  Each
+ * KVM_RUN of the host returns at the port write; the next resumes at the
+ * jmp.  R12 = CPUIDs per KVM_RUN for the CPUID burst (>= 1). */
+ckvm_guest_outb_forever:
+    out %al, $PORT_EXIT
+    jmp ckvm_guest_outb_forever
+ckvm_guest_cpuid_burst:
+    mov %r12, %r14
+1:
+    xor %eax, %eax
+    xor %ecx, %ecx
+    cpuid
+    dec %r14
+    jnz 1b
+    out %al, $PORT_EXIT
+    jmp ckvm_guest_cpuid_burst
+
+/* The same in real mode (16-bit code at CS base 0): EDI = CPUIDs per
+ * KVM_RUN for the burst. */
+    .code16
+ckvm_guest_real_outb_forever:
+    out %al, $PORT_EXIT
+    jmp ckvm_guest_real_outb_forever
+ckvm_guest_real_cpuid_burst:
+    mov %edi, %esi
+1:
+    xor %eax, %eax
+    xor %ecx, %ecx
+    cpuid
+    dec %esi
+    jnz 1b
+    out %al, $PORT_EXIT
+    jmp ckvm_guest_real_cpuid_burst
+    .code64
 ckvm_guest_blob_end:
 
     .globl ckvm_guest_entries
@@ -160,6 +195,10 @@ ckvm_guest_entries:
     .quad ckvm_guest_outb - ckvm_guest_blob_start
     .quad ckvm_guest_wrmsr_value - ckvm_guest_blob_start
     .quad ckvm_guest_spin - ckvm_guest_blob_start
+    .quad ckvm_guest_outb_forever - ckvm_guest_blob_start
+    .quad ckvm_guest_cpuid_burst - ckvm_guest_blob_start
+    .quad ckvm_guest_real_outb_forever - ckvm_guest_blob_start
+    .quad ckvm_guest_real_cpuid_burst - ckvm_guest_blob_start
 
     .section .note.GNU-stack, "", @progbits
 #endif

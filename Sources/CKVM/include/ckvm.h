@@ -122,6 +122,15 @@ int ckvm_get_stats_fd(int vcpu_fd);
 /** pread(fd, buf, size, offset): bytes read or -errno. */
 long ckvm_pread(int fd, void *buf, size_t size, uint64_t offset);
 
+/** The minimal host loop: `iterations` KVM_RUNs back to back, each of
+ *  which must end in a one-byte OUT to `port`; nothing else per iteration
+ *  but the exit-reason check.  *ticks gets the fenced TSC ticks of the
+ *  whole loop.  Returns the number of KVM_RUNs that ended as expected
+ *  (== iterations on success), or -errno of a failed KVM_RUN (-EINTR: the
+ *  watchdog), with *ticks untouched on failure; a different exit stops the
+ *  loop and returns the count so far. */
+long ckvm_min_loop(int vcpu_fd, const struct kvm_run *run, uint16_t port, uint64_t iterations, uint64_t *ticks);
+
 /* ------------------------------------------------------ struct kvm_run */
 
 /** run->exit_reason (KVM_EXIT_*). */

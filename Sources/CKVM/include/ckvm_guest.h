@@ -33,7 +33,13 @@ enum ckvm_guest_program {
     CKVM_GUEST_OUTB = 5,    /* OUT to CKVM_PORT_EXIT: exits to user space */
     CKVM_GUEST_WRMSR_VALUE = 6, /* WRMSR of R9 with EDX:EAX = R11:R10 from the host */
     CKVM_GUEST_SPIN = 7,    /* loops forever without exiting (watchdog test) */
-    CKVM_GUEST_PROGRAM_COUNT = 8,
+    /* Minimal loops (no results page, no timing in the guest): every
+       KVM_RUN ends at one port write to CKVM_PORT_EXIT. */
+    CKVM_GUEST_OUTB_FOREVER = 8,       /* 64-bit: out; jmp */
+    CKVM_GUEST_CPUID_BURST = 9,        /* 64-bit: R12 CPUIDs, then out; repeat */
+    CKVM_GUEST_REAL_OUTB_FOREVER = 10, /* real mode: out; jmp */
+    CKVM_GUEST_REAL_CPUID_BURST = 11,  /* real mode: EDI CPUIDs, then out; repeat */
+    CKVM_GUEST_PROGRAM_COUNT = 12,
 };
 
 enum {
