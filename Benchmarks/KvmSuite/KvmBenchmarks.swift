@@ -132,23 +132,54 @@ struct KvmRows {
             rows.append(.timing(suite, "exit", p, metric: "kvm_run_host", h,
                                 note: "one whole KVM_RUN ioctl per port-write exit, fenced RDTSC on the host around it"))
         }
-        rows.append(.check(suite, "exit", p, metric: "guest_exits", Double(c.guestExits),
-                           expected: Double(c.expectedExits), tolerance: 0, unit: "exits", source: .measured,
-                           gate: .exact, depends: .machine,
-                           note: "exits the guest counted against 3K per sample pair member"))
+        rows.append(.figure(suite, "exit", p, metric: "guest_exits", Double(c.guestExits), unit: "exits",
+                            source: .measured, gate: .exact, depends: .machine,
+                            note: "exits the guest program counted itself (its own loop count, not evidence that each exited; "
+                                + "see exits_verified)"))
         if c.program.exitsToUserSpace {
             rows.append(.check(suite, "exit", p, metric: "user_exits", Double(c.userExits),
                                expected: Double(c.expectedExits), tolerance: 0, unit: "exits", source: .measured,
                                gate: .exact, depends: .machine,
-                               note: "KVM_EXIT_IO exits on the exit port counted by the host loop"))
+                               note: "KVM_EXIT_IO returns of KVM_RUN on the exit port, counted by the host loop, against the "
+                                   + "3K exits per sample the host asked for"))
         }
         if let n = c.kvmExitsCounter {
             rows.append(.figure(suite, "exit", p, metric: "kvm_exits_counter", Double(n), unit: "exits",
                                 source: .measured, depends: .machine,
                                 note: "KVM's per-vCPU `exits` statistic over the run (KVM_GET_STATS_FD); "
-                                    + "\(c.expectedExits) exits were made; a platform that handles them without a "
-                                    + "counted exit (software virtualisation) shows fewer"))
+                                    + "\(c.expectedExits) exits were made"))
         }
+        rows.append(exitsVerified(c, p))
+    }
+
+    /// Whether every exit the guest made really left the guest, from a count
+    /// the guest does not produce: the host's count of KVM_RUN returns for
+    /// exits to user space; KVM's own `exits` counter for exits handled in
+    /// the kernel, where the platform counts them (hardware KVM: at least one
+    /// per exit, plus interrupts and the done-port exit, allowed 5 % + 100).
+    /// A software platform that counts under half of them leaves the exits
+    /// unverified: a skipped row saying so, never "within".
+    func exitsVerified(_ c: KVMExitCost, _ p: Params) -> ResultRow {
+        let expected = Double(c.expectedExits)
+        if c.program.exitsToUserSpace {
+            return .check(suite, "exit", p, metric: "exits_verified", Double(c.userExits), expected: expected, tolerance: 0,
+                          unit: "exits", source: .measured, gate: .exact, depends: .machine,
+                          note: "the host's count of KVM_RUN returns at the exit port (independent of the guest's count)")
+        }
+        guard let n = c.kvmExitsCounter else {
+            return .skipped(suite, "exit", p, metric: "exits_verified", unit: "exits", depends: .machine,
+                            reason: "unverified: KVM's exit statistics are not readable here (KVM_GET_STATS_FD)")
+        }
+        if !platform.hardwareFigures && Double(n) < expected / 2 {
+            return .skipped(suite, "exit", p, metric: "exits_verified", unit: "exits", depends: .machine,
+                            reason: "unverified on \(platform.name): KVM counted \(n) of \(c.expectedExits) exits "
+                                + "(\(String(format: "%.1f", 100 * Double(n) / max(expected, 1))) %); this platform handles them without a counted exit")
+        }
+        let slack = expected * 0.05 + 100
+        return .check(suite, "exit", p, metric: "exits_verified", Double(n), expected: expected + slack / 2, tolerance: slack / 2,
+                      unit: "exits", source: .measured, gate: .exact, depends: .machine,
+                      note: "KVM's `exits` statistic over the run, at least one per guest exit (plus interrupts and the done port: "
+                          + "up to 5 % + 100 more)")
     }
 
     func highlights(_ costs: [KVMExitCost], _ ctx: SuiteContext) -> [String] {

@@ -8,7 +8,7 @@ public enum KvmRowSources {
     /// `benchmark/metric` -> source.
     public static let table: [String: FigureSource] = {
         var t: [String: FigureSource] = [:]
-        for m in ["round_trip", "kvm_run_host", "guest_exits", "user_exits", "kvm_exits_counter"] {
+        for m in ["round_trip", "kvm_run_host", "guest_exits", "user_exits", "kvm_exits_counter", "exits_verified"] {
             t["exit/" + m] = .measured
         }
         for m in KVMMinimalLoop.metrics { t["exit-minimal/" + m.metric] = .measured }
