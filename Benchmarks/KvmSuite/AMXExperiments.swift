@@ -11,7 +11,7 @@ import Foundation
 /// - amx-permission, amx-set-cpuid, amx-migration (tile state): also a CPU
 ///   with AMX and the guest permission (KVM_SET_CPUID2 enables what the
 ///   permission allows, whether or not KVM_GET_SUPPORTED_CPUID lists it);
-/// - amx-passthrough, amx-xfd-write: also KVM offering AMX-TILE, both tile
+/// - amx-passthrough, amx-xfd-write, amx-guest-nm: also KVM offering AMX-TILE, both tile
 ///   components and XFD in its supported CPUID *after* the permission.
 /// Every decision reads `AMXReadiness`, taken once per process before its
 /// first vCPU.
@@ -23,6 +23,10 @@ enum AMXExperiments {
         ("amx-passthrough", "per_exit_cost", "ticks", .measured),
         ("amx-passthrough", "exits_per_write_intercepted", "exits", .measured),
         ("amx-passthrough", "exits_per_write_passed_through", "exits", .measured),
+        ("amx-guest-nm", "nm_cycle", "ticks", .measured),
+        ("amx-guest-nm", "plain_cycle", "ticks", .measured),
+        ("amx-guest-nm", "nm_cost", "ticks", .measured),
+        ("amx-guest-nm", "exits_per_fault", "exits", .measured),
         ("amx-xfd-write", "intercepted", "ticks", .measured),
         ("amx-xfd-write", "passed_through", "ticks", .measured),
         ("amx-set-cpuid", "without_xtiledata", "ticks", .measured),
@@ -82,7 +86,7 @@ enum AMXExperiments {
         return nil
     }
 
-    static let benchmarks = ["amx-passthrough", "amx-xfd-write", "amx-set-cpuid", "amx-permission", "amx-create-vcpu",
+    static let benchmarks = ["amx-passthrough", "amx-xfd-write", "amx-guest-nm", "amx-set-cpuid", "amx-permission", "amx-create-vcpu",
                              "amx-xsave2-size", "amx-migration", "amx-native-first-use"]
 
     /// Every AMX row for this host: measured where `decide` allows, skipped
@@ -113,6 +117,9 @@ enum AMXExperiments {
             case "amx-migration":
                 rows += AMXMigration.rows(suite, params, readiness: readiness!, path: path, count: creates,
                                           tiles: decide("amx-set-cpuid", host: host, readiness: readiness, device: nil) == nil)
+            case "amx-guest-nm":
+                rows += AMXGuestExits.nmRows(suite, params, supported: readiness!.supported!, path: path, k: k, pairs: pairs,
+                                             limitNanoseconds: limitNanoseconds)
             case "amx-passthrough", "amx-xfd-write":
                 // One guest measures both; run it once.
                 guard b == "amx-passthrough" || !selected("amx-passthrough") else { continue }

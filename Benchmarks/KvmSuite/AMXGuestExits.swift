@@ -102,4 +102,60 @@ enum AMXGuestExits {
                           note: "KVM's `exits` statistic over \(writes) guest XFD writes (KVM_GET_STATS_FD), per write")
         }
     }
+
+    /// Exits KVM takes per guest XFD fault once XFD writes pass through:
+    /// the intercepted #NM (vmx_update_exception_bitmap intercepts #NM while
+    /// xfd_no_write_intercept; KVM reads XFD_ERR and reinjects) and the
+    /// guest handler's WRMSR(XFD_ERR, 0) (XFD_ERR passes through for reads
+    /// only).  The handler's RDMSR(XFD_ERR) and WRMSR(XFD, 0) do not exit.
+    static let expectedExitsPerFault = 2.0
+
+    /// In the guest: the XFD #NM cycle (arm XFD, LDTILECFG faults, the
+    /// handler clears XFD_ERR and XFD, LDTILECFG again) against the same
+    /// cycle with XFD left clear, alternating rounds on one armed vCPU whose
+    /// guest enabled XSAVE with the tile components (CR4.OSXSAVE, XSETBV).
+    static func nmRows(_ suite: String, _ params: Params, supported: [CPUIDEntry], path: String, k: Int, pairs: Int,
+                       limitNanoseconds: UInt64) -> [ResultRow] {
+        let b = "amx-guest-nm"
+        func err(_ m: String, _ unit: String, _ why: String) -> ResultRow {
+            AMXExperiments.errorRow(suite, b, params, m, unit, why)
+        }
+        let all = AMXExperiments.metrics.filter { $0.benchmark == b }
+        let with = AMXGuestPlan.guestCPUID(supported, withTileData: true)
+        let guest: KVMGuest
+        do {
+            guest = try KVMGuest(system: try KVMSystem(path: path), cpuid: with.map(\.kernel), xcr0: AMXGuestPlan.guestXCR0(with))
+        } catch { return all.map { err($0.metric, $0.unit, "\(error)") } }
+        let arm = guest.run(.wrmsrValue, k: 1, samples: 1, msr: AMXGuestPlan.xfdMSR, value: AMXGuestPlan.xfdTileData,
+                            limitNanoseconds: limitNanoseconds)
+        if let f = arm.failure { return all.map { err($0.metric, $0.unit, "first non-zero XFD write: \(f)") } }
+        var faulting: [Double] = [], plain: [Double] = [], diffs: [Double] = []
+        var exits: UInt64 = 0, cycles = 0, counted = true
+        for _ in 0..<pairs {
+            let f = guest.run(.nmCycle, k: k, samples: 2, value: AMXGuestPlan.xfdTileData, limitNanoseconds: limitNanoseconds)
+            let p = guest.run(.nmCycle, k: k, samples: 2, value: 0, limitNanoseconds: limitNanoseconds)
+            if let why = f.failure ?? p.failure { return all.map { err($0.metric, $0.unit, why) } }
+            guard let x = KVMExitCosts.pairAverages(f.perExit).first, let y = KVMExitCosts.pairAverages(p.perExit).first else { continue }
+            faulting.append(x); plain.append(y); diffs.append(x - y)
+            if let e = f.statsDelta["exits"] { exits += e; cycles += 3 * k * 2 } else { counted = false }
+        }
+        var rows: [ResultRow] = [
+            .timing(suite, b, params, metric: "nm_cycle", TimingSamples(perOp: faulting, inner: k),
+                    note: "guest-timed WRMSR(XFD, 0x40000) + LDTILECFG taking the XFD #NM + handler (XFD_ERR read and clear, XFD clear) + LDTILECFG"),
+            .timing(suite, b, params, metric: "plain_cycle", TimingSamples(perOp: plain, inner: k),
+                    note: "the same cycle with XFD written 0: no fault"),
+            .timing(suite, b, params, metric: "nm_cost", TimingSamples(perOp: diffs),
+                    note: "per round, nm_cycle - plain_cycle (alternating rounds): the #NM exit, XFD_ERR handling and the XFD_ERR-clear exit"),
+        ]
+        if counted && cycles > 0 {
+            rows.append(.check(suite, b, params, metric: "exits_per_fault", Double(exits) / Double(cycles),
+                               expected: expectedExitsPerFault, tolerance: 0.2, unit: "exits", source: .measured, gate: .exact,
+                               depends: .machine,
+                               note: "KVM's `exits` statistic per faulting cycle: the intercepted #NM and the XFD_ERR write"))
+        } else {
+            rows.append(.skipped(suite, b, params, metric: "exits_per_fault", unit: "exits", depends: .machine,
+                                 reason: "unverified: KVM's per-vCPU exit counter is not readable here"))
+        }
+        return rows
+    }
 }

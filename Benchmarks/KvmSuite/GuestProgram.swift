@@ -6,6 +6,8 @@ public enum GuestProgram: Int32, CaseIterable, Sendable {
     case cpuid = 0, rdmsr, wrmsr, vmcall, vmmcall, outb, wrmsrValue, spin
     /// Minimal loops for the host-timed figures (`KVMGuest.minimalLoop`).
     case outbForever, cpuidBurst, realOutbForever, realCPUIDBurst
+    /// The XFD #NM cycle (AMX guests), the guest's XSETBV, a #UD.
+    case nmCycle, xsetbv, undefinedOpcode
 
     /// The row name of the exit this program makes.
     public var exitName: String {
@@ -17,6 +19,9 @@ public enum GuestProgram: Int32, CaseIterable, Sendable {
         case .vmmcall: return "vmmcall"
         case .outb, .outbForever, .realOutbForever: return "port-write"
         case .spin: return "spin"
+        case .nmCycle: return "xfd-nm"
+        case .xsetbv: return "xsetbv"
+        case .undefinedOpcode: return "ud"
         }
     }
 
@@ -46,5 +51,8 @@ enum GuestLayout {
     static let memory = Int(CKVM_GUEST_MEMORY)
     /// Samples the results page holds (16 bytes each after the header).
     static let maxSamples = (memory - results - resultsHeader) / 16
-    static let portDone = Int(CKVM_PORT_DONE), portExit = Int(CKVM_PORT_EXIT)
+    static let portDone = Int(CKVM_PORT_DONE), portExit = Int(CKVM_PORT_EXIT), portFault = Int(CKVM_PORT_FAULT)
+    static let idt = Int(CKVM_GUEST_IDT), tilecfg = Int(CKVM_GUEST_TILECFG)
+    /// Exception vectors with a stub in the IDT.
+    static let vectors = 32
 }

@@ -42,12 +42,15 @@ public final class KVMGuest {
     /// supports; `setCPUID` false: no KVM_SET_CPUID2 at all) and puts it in
     /// long mode at CPL 0, or leaves it in real mode (`realMode`) with CS
     /// based at 0 for the 16-bit programs.
+    /// `xcr0`: the guest enables XSAVE as an OS would (CR4.OSXSAVE, then
+    /// XSETBV with this XCR0 in the guest) and its IDT sends #NM to the XFD
+    /// handler (`GuestProgram.nmCycle`); nil leaves XSAVE off.
     public init(system: KVMSystem, cpuid: [kvm_cpuid_entry2]? = nil, setCPUID: Bool = true,
-                realMode: Bool = false) throws(KVMError) {
+                realMode: Bool = false, xcr0: UInt64? = nil) throws(KVMError) {
         vm = try system.createVM(memoryBytes: GuestLayout.memory)
         vcpu = try vm.createVCPU()
         if let cpuid { try vcpu.setCPUID(cpuid) } else if setCPUID { try vcpu.setCPUID(try system.supportedCPUID()) }
-        KVMGuest.writeTables(vm)
+        KVMGuest.writeTables(vm, xfdHandler: xcr0 != nil)
         let code = UnsafeRawBufferPointer(start: ckvm_guest_code(), count: ckvm_guest_code_size())
         guard code.count > 0, GuestLayout.code + code.count <= GuestLayout.stackTop / 2 else {
             throw KVMError("guest code", code: ENOEXEC)
@@ -58,22 +61,51 @@ public final class KVMGuest {
             s.cs.base = 0; s.cs.selector = 0
             try vcpu.setSpecialRegisters(s)
         } else {
-            try vcpu.setSpecialRegisters(KVMGuest.longMode(try vcpu.specialRegisters()))
+            var s = KVMGuest.longMode(try vcpu.specialRegisters())
+            if xcr0 != nil { s.cr4 |= KVMGuest.cr4OSXSAVE }
+            try vcpu.setSpecialRegisters(s)
         }
         stats = try? vcpu.statistics()
+        if let xcr0 {
+            let r = run(.xsetbv, k: 1, samples: 0, value: xcr0, limitNanoseconds: KVMExitCosts.probeNanoseconds)
+            if let f = r.failure { throw KVMError("guest XSETBV(0x\(String(xcr0, radix: 16))): \(f)", code: EINVAL) }
+        }
     }
 
     /// Page tables mapping guest-virtual 0-2 MiB to guest-physical 0-2 MiB
     /// with one large page, and a GDT with a 64-bit code, a data and a TSS
     /// descriptor (the hidden segment state is loaded by KVM_SET_SREGS; the
     /// table is there for a guest that reloads a selector).
-    static func writeTables(_ vm: KVMVirtualMachine) {
+    static let cr4OSXSAVE: UInt64 = 1 << 18
+
+    /// The IDT: a 64-bit interrupt gate (selector 0x08, present, DPL 0)
+    /// per vector to its stub, which reports the vector on the fault port;
+    /// vector 7 to the XFD #NM handler when `xfdHandler`.
+    static func idtEntries(xfdHandler: Bool) -> [(UInt64, UInt64)] {
+        let stubs = UInt64(GuestLayout.code + ckvm_guest_entry_offset(Int32(CKVM_GUEST_FAULT_STUBS.rawValue)))
+        let handler = UInt64(GuestLayout.code + ckvm_guest_entry_offset(Int32(CKVM_GUEST_NM_HANDLER.rawValue)))
+        return (0..<GuestLayout.vectors).map { v in
+            let target = xfdHandler && v == 7 ? handler : stubs + UInt64(8 * v)
+            let low = (target & 0xFFFF) | 0x08 << 16 | 0xE << 40 | 1 << 47 | ((target >> 16) & 0xFFFF) << 48
+            return (low, target >> 32)
+        }
+    }
+
+    static func writeTables(_ vm: KVMVirtualMachine, xfdHandler: Bool = false) {
         let present: UInt64 = 1, writable: UInt64 = 2, largePage: UInt64 = 0x80
         func put(_ address: Int, _ value: UInt64) { vm.bytes(at: address, count: 8).storeBytes(of: value, as: UInt64.self) }
         put(GuestLayout.pml4, UInt64(GuestLayout.pdpt) | present | writable)
         put(GuestLayout.pdpt, UInt64(GuestLayout.pd) | present | writable)
         put(GuestLayout.pd, 0 | present | writable | largePage)
         for (i, d) in gdtDescriptors().enumerated() { put(GuestLayout.gdt + 8 * i, d) }
+        for (i, gate) in idtEntries(xfdHandler: xfdHandler).enumerated() {
+            put(GuestLayout.idt + 16 * i, gate.0); put(GuestLayout.idt + 16 * i + 8, gate.1)
+        }
+        // LDTILECFG's operand: palette 1, eight tiles of 16 rows x 64 bytes.
+        let cfg = vm.bytes(at: GuestLayout.tilecfg, count: 64)
+        cfg.initializeMemory(as: UInt8.self, repeating: 0)
+        cfg[0] = 1
+        for t in 0..<8 { cfg[16 + 2 * t] = 64; cfg[48 + t] = 16 }
     }
 
     /// Null, code (selector 0x08), data (0x10), 16-byte TSS (0x18).
@@ -101,7 +133,8 @@ public final class KVMGuest {
         tr.base = UInt64(GuestLayout.tss); tr.limit = 0x67; tr.selector = 0x18; tr.type = 11; tr.present = 1
         s.tr = tr
         s.gdt.base = UInt64(GuestLayout.gdt); s.gdt.limit = UInt16(8 * gdtDescriptors().count - 1)
-        s.idt.base = 0; s.idt.limit = 0  // any exception is a triple fault: KVM_EXIT_SHUTDOWN
+        // Every exception vector has a stub that names it on the fault port.
+        s.idt.base = UInt64(GuestLayout.idt); s.idt.limit = UInt16(16 * GuestLayout.vectors - 1)
         return s
     }
 
@@ -204,6 +237,9 @@ public final class KVMGuest {
             }
             let io = vcpu.io
             if io.out && io.port == GuestLayout.portDone { return nil }
+            if io.out && io.port == GuestLayout.portFault {
+                return "guest exception \(KVMGuest.exceptionName(Int(io.firstByte))) at \(describeStop())"
+            }
             guard io.out && io.port == GuestLayout.portExit && io.size == 1 && io.count == 1 else {
                 return "unexpected port access (port \(io.port), out \(io.out)) at \(describeStop())"
             }
@@ -212,6 +248,12 @@ public final class KVMGuest {
             previousWasExitPort = true
         }
         return "more exits than the program makes (\(interruptions) interrupted runs)"
+    }
+
+    /// "#UD (vector 6)" and the like.
+    static func exceptionName(_ vector: Int) -> String {
+        let names = [0: "#DE", 1: "#DB", 3: "#BP", 6: "#UD", 7: "#NM", 8: "#DF", 13: "#GP", 14: "#PF", 17: "#AC", 18: "#MC", 19: "#XM"]
+        return "\(names[vector] ?? "exception") (vector \(vector))"
     }
 
     /// Where the vCPU stopped, for error notes.

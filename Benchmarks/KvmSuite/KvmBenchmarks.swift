@@ -19,6 +19,7 @@ public struct KvmBenchmarks: BenchmarkSuite {
         BenchmarkInfo("exit", "ticks per exit round trip, timed in the guest over K and 2K exits; port write also as a host KVM_RUN"),
         BenchmarkInfo("exit-minimal", "the independent figure: a minimal host loop of KVM_RUNs on a guest doing only the exit (port write, CPUID; long and real mode), and the guest-timed figure minus it in paired rounds"),
         BenchmarkInfo("amx-passthrough", "AMX hosts with KVM offering AMX: CPUID exit on an unarmed vs an XFD-armed vCPU in alternating rounds; exits per XFD write from KVM's counter"),
+        BenchmarkInfo("amx-guest-nm", "AMX hosts with KVM offering AMX: in a guest that enabled XSAVE (CR4.OSXSAVE, XSETBV) and has an IDT, the XFD #NM cycle vs the same cycle without the fault; exits per fault from KVM's counter"),
         BenchmarkInfo("amx-xfd-write", "AMX hosts with KVM offering AMX: guest WRMSR(XFD) intercepted vs passed through"),
         BenchmarkInfo("amx-set-cpuid", "AMX hosts: KVM_SET_CPUID2 with vs without XTILEDATA (guest fpstate reallocation), state bytes after each"),
         BenchmarkInfo("amx-permission", "AMX hosts: ARCH_REQ_XCOMP_GUEST_PERM's answer; KVM_SET_CPUID2 with XTILEDATA without it (child process)"),

@@ -1,4 +1,5 @@
 import BenchCore
+import CKVM
 import Foundation
 @testable import KvmSuite
 import Testing
@@ -259,5 +260,23 @@ struct AMXGuestPlanTests {
         let rows = AMXMigration.slopeAndModel("kvm", [:], base: nil, big: nil)
         #expect(rows.filter { $0.metric == "model_state_bytes" }.count == CPUCatalog.all.count)
         #expect(rows.filter { $0.metric == "model_get_set_ticks" }.allSatisfy { $0.status == .skipped })
+    }
+
+    /// Fault 6: the AMX guest enables XSAVE and has an IDT whose #NM goes
+    /// to the XFD handler; the exits it expects per fault are the contract's.
+    @Test func amxGuestHasAnIDTAndExpectsTheContractsExits() {
+        let gates = KVMGuest.idtEntries(xfdHandler: true)
+        #expect(gates.count == 32)
+        for (v, g) in gates.enumerated() {
+            #expect((g.0 >> 16) & 0xFFFF == 0x08 && (g.0 >> 40) & 0xF == 0xE && (g.0 >> 47) & 1 == 1, "vector \(v)")
+        }
+        let target = { (g: (UInt64, UInt64)) in (g.0 & 0xFFFF) | ((g.0 >> 48) & 0xFFFF) << 16 | g.1 << 32 }
+        #expect(target(gates[7]) != target(KVMGuest.idtEntries(xfdHandler: false)[7]), "#NM goes to the XFD handler")
+        #expect(target(gates[6]) == target(KVMGuest.idtEntries(xfdHandler: false)[6]))
+        let s = KVMGuest.longMode(kvm_sregs())
+        #expect(s.idt.limit == 16 * 32 - 1 && s.idt.base != 0)
+        let k = KVMContract(cpu: KVMContract.recorded("spr"))
+        _ = k.guestXFDWrites(1, value: AMXGuestPlan.xfdTileData)
+        #expect(AMXGuestExits.expectedExitsPerFault == Double(k.exitsPerGuestXFDFault()))
     }
 }

@@ -41,6 +41,38 @@ final class GuestRunTests: XCTestCase {
     }
 }
 
+/// The guest's IDT and XSAVE set-up, on this host's /dev/kvm.
+final class GuestSetupTests: XCTestCase {
+    func system() throws -> KVMSystem {
+        do { return try KVMSystem() } catch { throw XCTSkip("no usable /dev/kvm: \(error)") }
+    }
+
+    /// A guest exception is named by its stub, not a triple fault.
+    func testAGuestExceptionIsNamed() throws {
+        let guest = try KVMGuest(system: try system())
+        let run = guest.run(.undefinedOpcode, k: 1, samples: 0, limitNanoseconds: 2_000_000_000)
+        let failure = try XCTUnwrap(run.failure)
+        XCTAssertTrue(failure.hasPrefix("guest exception #UD (vector 6)"), failure)
+    }
+
+    /// The guest enables XSAVE itself (CR4.OSXSAVE, XSETBV), as a guest OS
+    /// and the KVM selftests' amx_test do; an invalid XCR0 (SSE without
+    /// x87) is refused with #GP, which the stub names.
+    func testTheGuestEnablesXSAVEAndAnInvalidXCR0IsRefused() throws {
+        let sys = try system()
+        let supported = try sys.supportedCPUID()
+        guard let l1 = supported.first(where: { $0.function == 1 }), l1.ecx & (1 << 26) != 0 else {
+            throw XCTSkip("KVM offers no XSAVE to guests here")
+        }
+        let guest = try KVMGuest(system: sys, xcr0: 0x3)
+        XCTAssertEqual(try guest.vcpu.specialRegisters().cr4 & KVMGuest.cr4OSXSAVE, KVMGuest.cr4OSXSAVE)
+        XCTAssertNil(guest.run(.cpuid, k: 1, samples: 2, limitNanoseconds: 2_000_000_000).failure)
+        XCTAssertThrowsError(try KVMGuest(system: sys, xcr0: 0x2)) { error in
+            XCTAssertTrue("\(error)".contains("#GP"), "\(error)")
+        }
+    }
+}
+
 final class WatchdogTests: XCTestCase {
     func testAGuestThatNeverExitsIsStoppedByTheWatchdog() throws {
         let sys: KVMSystem

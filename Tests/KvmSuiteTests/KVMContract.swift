@@ -182,6 +182,13 @@ final class KVMContract: AMXKernel {
         return writes
     }
 
+    /// Exits per guest XFD fault (#NM) once XFD writes pass through
+    /// (5.17+): vmx_update_exception_bitmap intercepts #NM while
+    /// xfd_no_write_intercept is set (handle_exception_nmi reads XFD_ERR and
+    /// reinjects), and the guest's WRMSR(XFD_ERR, 0) exits (XFD_ERR is
+    /// passed through for reads only).  Before passthrough no #NM exit.
+    func exitsPerGuestXFDFault() -> Int { v517 && xfdPassthrough ? 2 : 1 }
+
     /// A recorded CPU from the catalog.
     static func recorded(_ id: String) -> RecordedCPUID { CPUCatalog.lookup(id)!.cpuid }
 
