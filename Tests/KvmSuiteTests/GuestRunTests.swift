@@ -47,6 +47,13 @@ final class GuestSetupTests: XCTestCase {
         do { return try KVMSystem() } catch { throw XCTSkip("no usable /dev/kvm: \(error)") }
     }
 
+    /// KVM_GET_XSAVE2 on a new vCPU writes sizeof(struct kvm_xsave): the
+    /// call the migration and buffer rows are built on.
+    func testGetXSave2WritesTheDefaultImage() throws {
+        let vm = try system().createVM(memoryBytes: 4096)
+        XCTAssertEqual(try vm.createVCPU().xsaveBytesWritten(), 4096)
+    }
+
     /// A guest exception is named by its stub, not a triple fault.
     func testAGuestExceptionIsNamed() throws {
         let guest = try KVMGuest(system: try system())
