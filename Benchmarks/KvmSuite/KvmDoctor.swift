@@ -38,6 +38,10 @@ public enum KvmDoctor {
             out["exit"] = Entry(fate: "measured", reason: "exits of a real vCPU on \(platform.name)" + (platform.hardwareFigures ? "" : ": this platform's costs"),
                                 change: hardwareHint)
         }
+        if var minimal = out["exit"] {
+            if device == nil { minimal.reason = "a minimal host loop of KVM_RUNs on \(platform.name), beside the guest-timed figure" }
+            out["exit-minimal"] = minimal
+        }
         for b in AMXExperiments.benchmarks {
             if let s = AMXExperiments.decide(b, host: host, readiness: readiness, device: device) {
                 out[b] = Entry(fate: "skipped", reason: s.reason, change: change(for: s, benchmark: b))

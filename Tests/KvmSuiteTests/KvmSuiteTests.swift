@@ -161,3 +161,21 @@ struct KVMExitCyclesTests {
         #expect(KVMExitCycles.from([cost(.cpuid, [1000])], platform: platform, ticksPerCoreCycle: 1) == nil)
     }
 }
+
+/// The doctor answers for every benchmark the kvm suite declares.
+struct KvmDoctorTests {
+    @Test(arguments: [nil, KVMError("open /dev/kvm", code: ENOENT)] as [KVMError?])
+    func everyDeclaredKvmBenchmarkHasAnAnswer(device: KVMError?) {
+        let host = AMXGuestPlanTests.describe(KVMContract.recorded("spr"), "spr")
+        let k = KVMContract(cpu: KVMContract.recorded("spr"), kvmHasAMX: false)
+        let readiness = device == nil ? AMXGuestPlanTests.ready(k, "spr") : nil
+        let answers = KvmDoctor.explain(host: host, platform: KVMPlatform(modules: ["kvm_pvm"], underHypervisor: true),
+                                        device: device, readiness: readiness)
+        for b in KvmBenchmarks().benchmarks {
+            let a = answers[b.name]
+            #expect(a != nil, "\(b.name)")
+            if device != nil && b.name != "amx-native-first-use" { #expect(a?.fate == "skipped", "\(b.name)") }
+            if a?.fate == "skipped" { #expect(a?.change.isEmpty == false, "\(b.name)") }
+        }
+    }
+}
