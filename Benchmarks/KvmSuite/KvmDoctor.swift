@@ -30,7 +30,7 @@ public enum KvmDoctor {
                         readiness: AMXReadiness?) -> [String: Entry] {
         var out: [String: Entry] = [:]
         let hardwareHint = platform.hardwareFigures ? ""
-            : "hardware exit costs need kvm_intel or kvm_amd on bare metal (here: \(platform.description))"
+            : "kvm_intel or kvm_amd on bare metal gives hardware figures (here: \(platform.name), not hardware figures)"
         if let device {
             out["exit"] = Entry(fate: "skipped", reason: "no usable KVM device: \(device)",
                                 change: "load kvm_intel/kvm_amd and give this user read-write access to /dev/kvm (or --set device=PATH)")

@@ -1,9 +1,10 @@
 import BenchCore
 
 /// The source of every row kind of `kvm`, in one place.  Every figure is
-/// timed, counted or read through /dev/kvm by this run on the platform its
-/// row names (`measured`); skipped and failed rows keep the source the
-/// figure would have had.
+/// timed, counted or read through /dev/kvm (or, for native first use, on
+/// this CPU) by this run (`measured`), except the migration rows that size
+/// and scale the image for recorded CPUs (`model`); skipped and failed rows
+/// keep the source the figure would have had.
 public enum KvmRowSources {
     /// `benchmark/metric` -> source.
     public static let table: [String: FigureSource] = {
