@@ -8,6 +8,9 @@ public enum GuestProgram: Int32, CaseIterable, Sendable {
     case outbForever, cpuidBurst, realOutbForever, realCPUIDBurst
     /// The XFD #NM cycle (AMX guests), the guest's XSETBV, a #UD.
     case nmCycle, xsetbv, undefinedOpcode
+    /// Minimal loop with four instructions between exits (15 and 16 are
+    /// the #NM handler's and the fault stubs' entries, not programs).
+    case outbNops = 17
 
     /// The row name of the exit this program makes.
     public var exitName: String {
@@ -17,7 +20,7 @@ public enum GuestProgram: Int32, CaseIterable, Sendable {
         case .wrmsr, .wrmsrValue: return "wrmsr"
         case .vmcall: return "vmcall"
         case .vmmcall: return "vmmcall"
-        case .outb, .outbForever, .realOutbForever: return "port-write"
+        case .outb, .outbForever, .realOutbForever, .outbNops: return "port-write"
         case .spin: return "spin"
         case .nmCycle: return "xfd-nm"
         case .xsetbv: return "xsetbv"

@@ -22,6 +22,7 @@ enum KVMMinimalLoop {
         ("loop_per_exit", "port-write", "real", true),
         ("loop_per_exit", "cpuid", "long", true),
         ("loop_per_exit", "cpuid", "real", true),
+        ("per_instruction_between_exits", "port-write", "long", true),
         ("guest_timed_minus_loop", "port-write", "long", true),
         ("guest_timed_minus_loop", "cpuid", "long", true),
     ]
@@ -35,6 +36,22 @@ enum KVMMinimalLoop {
             .skipped(suite, "exit-minimal", params(base, exit: $0.exit, mode: $0.mode, setCPUID: $0.setCPUID),
                      metric: $0.metric, unit: "ticks", depends: .machine, reason: reason)
         }
+    }
+
+    /// Instructions `GuestProgram.outbNops` runs between exits beyond `outbForever`.
+    static let extraInstructions = 4
+
+    /// One sample of what each guest instruction between two exits adds:
+    /// the nop loop against the plain one, in both orders by parity.
+    static func instructionSample(_ guest: KVMGuest, order: Int, limit: UInt64) -> Result<Double, RunFailure> {
+        var t: [GuestProgram: Double] = [:]
+        for p in order % 2 == 0 ? [GuestProgram.outbForever, .outbNops] : [.outbNops, .outbForever] {
+            switch guest.minimalLoop(p, burst: 1, iterations: runsPerSample, limitNanoseconds: limit) {
+            case .success(let ticks): t[p] = ticks
+            case .failure(let f): return .failure(f)
+            }
+        }
+        return .success((t[.outbNops]! - t[.outbForever]!) / Double(runsPerSample * extraInstructions))
     }
 
     /// One minimal-loop sample: ticks per exit.
@@ -82,7 +99,10 @@ enum KVMMinimalLoop {
                     if let f = run.failure { failure = f; break }
                     guestTimed = KVMExitCosts.pairAverages(run.perExit).first
                 }
-                switch sample(loopGuest, exit: m.exit, real: real, k: k, order: i, limit: limit) {
+                let one = m.metric == "per_instruction_between_exits"
+                    ? instructionSample(loopGuest, order: i, limit: limit)
+                    : sample(loopGuest, exit: m.exit, real: real, k: k, order: i, limit: limit)
+                switch one {
                 case .success(let v): values.append(guestTimed.map { $0 - v } ?? v)
                 case .failure(let f): failure = f.text
                 }
@@ -95,6 +115,10 @@ enum KVMMinimalLoop {
             let setup = "\(m.mode) mode, " + (m.setCPUID ? "KVM_SET_CPUID2 with the supported list" : "no KVM_SET_CPUID2")
             let note = m.metric == "loop_per_exit"
                 ? "minimal loop: \(how); \(setup)"
+                : m.metric == "per_instruction_between_exits"
+                ? "what one guest instruction between two port-write exits adds: minimal loops with \(extraInstructions) NOPs "
+                    + "and with none between the exits, alternated, difference / \(extraInstructions); the suite's exit loop runs 3 "
+                    + "instructions between exits (inc, dec, jnz) where the minimal loop runs 1 (jmp)"
                 : "per round: the suite's guest-timed \(m.exit) figure (one sample pair) minus one minimal-loop sample (long mode); "
                     + "rounds alternate, so the spread is of paired differences"
             rows.append(.timing(suite, "exit-minimal", p, metric: m.metric, TimingSamples(perOp: values), note: note))

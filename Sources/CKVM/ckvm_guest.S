@@ -212,6 +212,15 @@ ckvm_guest_spin:
 ckvm_guest_outb_forever:
     out %al, $PORT_EXIT
     jmp ckvm_guest_outb_forever
+/* The same with four instructions between exits, to price what a guest
+ * executes between exits (the suite's loop runs three: inc, dec, jnz). */
+ckvm_guest_outb_nops:
+    out %al, $PORT_EXIT
+    nop
+    nop
+    nop
+    nop
+    jmp ckvm_guest_outb_nops
 ckvm_guest_cpuid_burst:
     mov %r12, %r14
 1:
@@ -263,6 +272,7 @@ ckvm_guest_entries:
     .quad ckvm_guest_ud - ckvm_guest_blob_start
     .quad ckvm_guest_nm_handler - ckvm_guest_blob_start
     .quad ckvm_guest_fault_stubs - ckvm_guest_blob_start
+    .quad ckvm_guest_outb_nops - ckvm_guest_blob_start
 
     .section .note.GNU-stack, "", @progbits
 #endif

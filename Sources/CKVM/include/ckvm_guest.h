@@ -44,7 +44,8 @@ enum ckvm_guest_program {
     CKVM_GUEST_UD = 14,                /* UD2: an exception for the stub tests */
     CKVM_GUEST_NM_HANDLER = 15,        /* not a program: the #NM handler's entry */
     CKVM_GUEST_FAULT_STUBS = 16,       /* not a program: vector N's stub at + 8 N */
-    CKVM_GUEST_PROGRAM_COUNT = 17,
+    CKVM_GUEST_OUTB_NOPS = 17,         /* 64-bit: out; 4 x nop; jmp */
+    CKVM_GUEST_PROGRAM_COUNT = 18,
 };
 
 enum {
