@@ -120,7 +120,8 @@ enum KVMMinimalLoop {
                     + "and with none between the exits, alternated, difference / \(extraInstructions); the suite's exit loop runs 3 "
                     + "instructions between exits (inc, dec, jnz) where the minimal loop runs 1 (jmp)"
                 : "per round: the suite's guest-timed \(m.exit) figure (one sample pair) minus one minimal-loop sample (long mode); "
-                    + "rounds alternate, so the spread is of paired differences"
+                    + "rounds alternate, so the spread is of paired differences; the suite's loop runs two more guest "
+                    + "instructions between exits (per_instruction_between_exits prices one)"
             rows.append(.timing(suite, "exit-minimal", p, metric: m.metric, TimingSamples(perOp: values), note: note))
         }
         return rows
