@@ -35,6 +35,9 @@ public struct KVMExitCycles: Sendable, Equatable {
     public static func measure(host: CPUDescription, ticksPerCoreCycle: Double,
                                path: String = "/dev/kvm") -> KVMExitCycles? {
         let platform = KVMPlatform.detect(host: host)
+        // This may be the process's first vCPU: settle the guest AMX
+        // permission first, which a vCPU would lock (AMXReadiness).
+        _ = AMXReadiness.forProcess(path: path)
         guard let costs = try? KVMExitCosts.measure(programs: [.cpuid, .outb], k: 32, pairs: 50, path: path,
                                                      limitNanoseconds: 2_000_000_000) else { return nil }
         return from(costs, platform: platform, ticksPerCoreCycle: ticksPerCoreCycle)

@@ -39,32 +39,73 @@ public final class KVMGuest {
     static let countedStats = ["exits", "io_exits", "hypercalls", "halt_exits", "signal_exits", "insn_emulation"]
 
     /// Creates the VM and vCPU, gives the vCPU `cpuid` (nil: everything KVM
-    /// supports) and puts it in long mode at CPL 0.
-    public init(system: KVMSystem, cpuid: [kvm_cpuid_entry2]? = nil) throws(KVMError) {
+    /// supports; `setCPUID` false: no KVM_SET_CPUID2 at all) and puts it in
+    /// long mode at CPL 0, or leaves it in real mode (`realMode`) with CS
+    /// based at 0 for the 16-bit programs.
+    /// `xcr0`: the guest enables XSAVE as an OS would (CR4.OSXSAVE, then
+    /// XSETBV with this XCR0 in the guest) and its IDT sends #NM to the XFD
+    /// handler (`GuestProgram.nmCycle`); nil leaves XSAVE off.
+    public init(system: KVMSystem, cpuid: [kvm_cpuid_entry2]? = nil, setCPUID: Bool = true,
+                realMode: Bool = false, xcr0: UInt64? = nil) throws(KVMError) {
         vm = try system.createVM(memoryBytes: GuestLayout.memory)
         vcpu = try vm.createVCPU()
-        if let cpuid { try vcpu.setCPUID(cpuid) } else { try vcpu.setCPUID(try system.supportedCPUID()) }
-        KVMGuest.writeTables(vm)
+        if let cpuid { try vcpu.setCPUID(cpuid) } else if setCPUID { try vcpu.setCPUID(try system.supportedCPUID()) }
+        KVMGuest.writeTables(vm, xfdHandler: xcr0 != nil)
         let code = UnsafeRawBufferPointer(start: ckvm_guest_code(), count: ckvm_guest_code_size())
         guard code.count > 0, GuestLayout.code + code.count <= GuestLayout.stackTop / 2 else {
             throw KVMError("guest code", code: ENOEXEC)
         }
         vm.bytes(at: GuestLayout.code, count: code.count).copyMemory(from: code)
-        try vcpu.setSpecialRegisters(KVMGuest.longMode(try vcpu.specialRegisters()))
+        if realMode {
+            var s = try vcpu.specialRegisters()
+            s.cs.base = 0; s.cs.selector = 0
+            try vcpu.setSpecialRegisters(s)
+        } else {
+            var s = KVMGuest.longMode(try vcpu.specialRegisters())
+            if xcr0 != nil { s.cr4 |= KVMGuest.cr4OSXSAVE }
+            try vcpu.setSpecialRegisters(s)
+        }
         stats = try? vcpu.statistics()
+        if let xcr0 {
+            let r = run(.xsetbv, k: 1, samples: 0, value: xcr0, limitNanoseconds: KVMExitCosts.probeNanoseconds)
+            if let f = r.failure { throw KVMError("guest XSETBV(0x\(String(xcr0, radix: 16))): \(f)", code: EINVAL) }
+        }
     }
 
     /// Page tables mapping guest-virtual 0-2 MiB to guest-physical 0-2 MiB
     /// with one large page, and a GDT with a 64-bit code, a data and a TSS
     /// descriptor (the hidden segment state is loaded by KVM_SET_SREGS; the
     /// table is there for a guest that reloads a selector).
-    static func writeTables(_ vm: KVMVirtualMachine) {
+    static let cr4OSXSAVE: UInt64 = 1 << 18
+
+    /// The IDT: a 64-bit interrupt gate (selector 0x08, present, DPL 0)
+    /// per vector to its stub, which reports the vector on the fault port;
+    /// vector 7 to the XFD #NM handler when `xfdHandler`.
+    static func idtEntries(xfdHandler: Bool) -> [(UInt64, UInt64)] {
+        let stubs = UInt64(GuestLayout.code + ckvm_guest_entry_offset(Int32(CKVM_GUEST_FAULT_STUBS.rawValue)))
+        let handler = UInt64(GuestLayout.code + ckvm_guest_entry_offset(Int32(CKVM_GUEST_NM_HANDLER.rawValue)))
+        return (0..<GuestLayout.vectors).map { v in
+            let target = xfdHandler && v == 7 ? handler : stubs + UInt64(8 * v)
+            let low = (target & 0xFFFF) | 0x08 << 16 | 0xE << 40 | 1 << 47 | ((target >> 16) & 0xFFFF) << 48
+            return (low, target >> 32)
+        }
+    }
+
+    static func writeTables(_ vm: KVMVirtualMachine, xfdHandler: Bool = false) {
         let present: UInt64 = 1, writable: UInt64 = 2, largePage: UInt64 = 0x80
         func put(_ address: Int, _ value: UInt64) { vm.bytes(at: address, count: 8).storeBytes(of: value, as: UInt64.self) }
         put(GuestLayout.pml4, UInt64(GuestLayout.pdpt) | present | writable)
         put(GuestLayout.pdpt, UInt64(GuestLayout.pd) | present | writable)
         put(GuestLayout.pd, 0 | present | writable | largePage)
         for (i, d) in gdtDescriptors().enumerated() { put(GuestLayout.gdt + 8 * i, d) }
+        for (i, gate) in idtEntries(xfdHandler: xfdHandler).enumerated() {
+            put(GuestLayout.idt + 16 * i, gate.0); put(GuestLayout.idt + 16 * i + 8, gate.1)
+        }
+        // LDTILECFG's operand: palette 1, eight tiles of 16 rows x 64 bytes.
+        let cfg = vm.bytes(at: GuestLayout.tilecfg, count: 64)
+        cfg.initializeMemory(as: UInt8.self, repeating: 0)
+        cfg[0] = 1
+        for t in 0..<8 { cfg[16 + 2 * t] = 64; cfg[48 + t] = 16 }
     }
 
     /// Null, code (selector 0x08), data (0x10), 16-byte TSS (0x18).
@@ -92,7 +133,8 @@ public final class KVMGuest {
         tr.base = UInt64(GuestLayout.tss); tr.limit = 0x67; tr.selector = 0x18; tr.type = 11; tr.present = 1
         s.tr = tr
         s.gdt.base = UInt64(GuestLayout.gdt); s.gdt.limit = UInt16(8 * gdtDescriptors().count - 1)
-        s.idt.base = 0; s.idt.limit = 0  // any exception is a triple fault: KVM_EXIT_SHUTDOWN
+        // Every exception vector has a stub that names it on the fault port.
+        s.idt.base = UInt64(GuestLayout.idt); s.idt.limit = UInt16(16 * GuestLayout.vectors - 1)
         return s
     }
 
@@ -143,6 +185,35 @@ public final class KVMGuest {
         return out
     }
 
+    /// The minimal host loop: points the vCPU at `program` (a minimal-loop
+    /// program; `burst` CPUIDs per KVM_RUN for the burst programs) and times
+    /// `iterations` back-to-back KVM_RUNs as a whole, each ending at one
+    /// port write.  Ticks of the whole loop, or why it stopped.
+    /// Preconditions: iterations >= 1, burst >= 1.
+    public func minimalLoop(_ program: GuestProgram, burst: Int, iterations: Int,
+                            limitNanoseconds: UInt64) -> Result<Double, RunFailure> {
+        precondition(iterations >= 1 && burst >= 1)
+        let entry = ckvm_guest_entry_offset(program.rawValue)
+        guard entry >= 0 else { return .failure(RunFailure(text: "no guest program \(program)")) }
+        var r = kvm_regs()
+        r.rip = UInt64(GuestLayout.code + entry); r.rsp = UInt64(GuestLayout.stackTop); r.rflags = 2
+        r.r12 = UInt64(burst); r.rdi = UInt64(burst)
+        do { try vcpu.setRegisters(r) } catch { return .failure(RunFailure(text: "\(error)")) }
+        do {
+            let watchdog = try KVMWatchdog(vcpu: vcpu)
+            return try watchdog.guarding(limitNanoseconds: limitNanoseconds) { fired in
+                var ticks: UInt64 = 0
+                let n = ckvm_min_loop(vcpu.fd, vcpu.run, UInt16(GuestLayout.portExit), UInt64(iterations), &ticks)
+                if n == iterations { return .success(Double(ticks)) }
+                if n == -Int(EINTR) && fired() { return .failure(RunFailure(text: "watchdog: the loop did not finish within the limit")) }
+                if n < 0 { return .failure(RunFailure(text: "\(KVMError("KVM_RUN", code: Int32(-n)))")) }
+                return .failure(RunFailure(text: "\(vcpu.exitReason) after \(n) of \(iterations) runs at \(describeStop())"))
+            }
+        } catch {
+            return .failure(RunFailure(text: "watchdog not armed, guest not run: \(error)"))
+        }
+    }
+
     /// Re-enters the guest until it reaches the done port; returns nil then,
     /// else why it stopped.  Bounded: the program makes `expectedUserExits`
     /// exits to user space and one done write; anything more is an error.
@@ -166,6 +237,9 @@ public final class KVMGuest {
             }
             let io = vcpu.io
             if io.out && io.port == GuestLayout.portDone { return nil }
+            if io.out && io.port == GuestLayout.portFault {
+                return "guest exception \(KVMGuest.exceptionName(Int(io.firstByte))) at \(describeStop())"
+            }
             guard io.out && io.port == GuestLayout.portExit && io.size == 1 && io.count == 1 else {
                 return "unexpected port access (port \(io.port), out \(io.out)) at \(describeStop())"
             }
@@ -176,6 +250,12 @@ public final class KVMGuest {
         return "more exits than the program makes (\(interruptions) interrupted runs)"
     }
 
+    /// "#UD (vector 6)" and the like.
+    static func exceptionName(_ vector: Int) -> String {
+        let names = [0: "#DE", 1: "#DB", 3: "#BP", 6: "#UD", 7: "#NM", 8: "#DF", 13: "#GP", 14: "#PF", 17: "#AC", 18: "#MC", 19: "#XM"]
+        return "\(names[vector] ?? "exception") (vector \(vector))"
+    }
+
     /// Where the vCPU stopped, for error notes.
     private func describeStop() -> String {
         guard let r = try? vcpu.registers() else { return "registers unreadable" }
@@ -183,3 +263,6 @@ public final class KVMGuest {
         return rip >= entry ? String(format: "guest RIP code+0x%llx", rip - entry) : String(format: "guest RIP 0x%llx", rip)
     }
 }
+
+/// A guest run that did not complete, as an error value.
+public struct RunFailure: Error, Sendable { public var text: String }

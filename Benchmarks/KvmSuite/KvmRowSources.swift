@@ -1,22 +1,20 @@
 import BenchCore
 
 /// The source of every row kind of `kvm`, in one place.  Every figure is
-/// timed, counted or read through /dev/kvm by this run on the platform its
-/// row names (`measured`); skipped and failed rows keep the source the
-/// figure would have had.
+/// timed, counted or read through /dev/kvm (or, for native first use, on
+/// this CPU) by this run (`measured`), except the migration rows that size
+/// and scale the image for recorded CPUs (`model`); skipped and failed rows
+/// keep the source the figure would have had.
 public enum KvmRowSources {
     /// `benchmark/metric` -> source.
     public static let table: [String: FigureSource] = {
         var t: [String: FigureSource] = [:]
-        for m in ["round_trip", "kvm_run_host", "guest_exits", "user_exits", "kvm_exits_counter"] {
+        for m in ["round_trip", "kvm_run_host", "guest_exits", "user_exits", "kvm_exits_counter", "exits_verified"] {
             t["exit/" + m] = .measured
         }
-        for m in ["cpuid_before_xfd_write", "cpuid_after_xfd_write", "per_exit_cost"] { t["amx-passthrough/" + m] = .measured }
-        for m in ["intercepted", "passed_through"] { t["amx-xfd-write/" + m] = .measured }
-        for m in ["without_xtiledata", "with_xtiledata"] { t["amx-set-cpuid/" + m] = .measured }
-        for m in ["without_permission", "with_permission"] { t["amx-create-vcpu/" + m] = .measured }
-        for m in ["before_permission", "after_permission"] { t["amx-xsave2-size/" + m] = .measured }
-        for m in ["first_tile_use", "second_tile_use"] { t["amx-native-first-use/" + m] = .measured }
+        for m in KVMMinimalLoop.metrics { t["exit-minimal/" + m.metric] = .measured }
+        for m in AMXExperiments.metrics { t[m.benchmark + "/" + m.metric] = m.source }
+        for m in ["model_state_bytes", "model_get_set_ticks"] { t["amx-migration/" + m] = .model }
         return t
     }()
 

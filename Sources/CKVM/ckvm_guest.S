@@ -13,6 +13,8 @@
 
 #define PORT_DONE 0xE0
 #define PORT_EXIT 0xE1
+#define PORT_FAULT 0xE2
+#define GUEST_TILECFG 0x7000
 #define HYPERCALL_UNKNOWN 0xFFFF
 
     .section .rodata.ckvm_guest, "a"
@@ -58,6 +60,16 @@
 .endm
 .macro BODY_OUTB
     out %al, $PORT_EXIT
+.endm
+/* WRMSR(IA32_XFD, R10) then LDTILECFG: with R10 = 0x40000 (and XFD
+ * writes passed through) the LDTILECFG takes the XFD #NM, whose handler
+ * clears XFD_ERR and XFD and returns to it; with R10 = 0 nothing faults. */
+.macro BODY_NM
+    mov $0x1C4, %ecx
+    mov %r10d, %eax
+    xor %edx, %edx
+    wrmsr
+    ldtilecfg GUEST_TILECFG
 .endm
 
 /* One-time set-up before the samples: WRMSR writes back the value the MSR
@@ -144,8 +156,99 @@ ckvm_guest_blob_start:
     EXIT_PROGRAM ckvm_guest_vmmcall, BODY_VMMCALL, SETUP_NONE
     EXIT_PROGRAM ckvm_guest_outb, BODY_OUTB, SETUP_NONE
     EXIT_PROGRAM ckvm_guest_wrmsr_value, BODY_WRMSR, SETUP_NONE
+    EXIT_PROGRAM ckvm_guest_nm_cycle, BODY_NM, SETUP_NONE
+
+/* XSETBV(XCR0 = R11:R10), as a guest OS enables its XSAVE features (the
+ * host sets CR4.OSXSAVE first), then the done port. */
+ckvm_guest_xsetbv:
+    mov %r10d, %eax
+    mov %r11d, %edx
+    xor %ecx, %ecx
+    xsetbv
+    out %al, $PORT_DONE
+    hlt
+    jmp ckvm_guest_xsetbv
+
+/* A #UD, for the tests of the exception stubs. */
+ckvm_guest_ud:
+    ud2
+
+/* The XFD #NM handler (vector 7 of an AMX guest's IDT): XFD_ERR read
+ * (passed through for reads), XFD_ERR cleared (an intercepted MSR write:
+ * one exit), XFD cleared (passed through once armed), back to the faulting
+ * instruction.  As a Linux guest's handle_xfd_event does. */
+ckvm_guest_nm_handler:
+    push %rax
+    push %rcx
+    push %rdx
+    mov $0x1C5, %ecx
+    rdmsr
+    xor %eax, %eax
+    xor %edx, %edx
+    wrmsr
+    mov $0x1C4, %ecx
+    wrmsr
+    pop %rdx
+    pop %rcx
+    pop %rax
+    iretq
+
+/* Exception stubs, 8 bytes apart: vector N writes N to PORT_FAULT and
+ * halts, so a fault is an exit the host names instead of a triple fault. */
+    .p2align 3
+ckvm_guest_fault_stubs:
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    .p2align 3
+    mov $\n, %al
+    out %al, $PORT_FAULT
+    hlt
+    .endr
 ckvm_guest_spin:
     jmp ckvm_guest_spin
+
+/* The minimal loops: nothing but the exit between two KVM_RUNs.  Each
+ * KVM_RUN of the host returns at the port write; the next resumes at the
+ * jmp.  R12 = CPUIDs per KVM_RUN for the CPUID burst (>= 1). */
+ckvm_guest_outb_forever:
+    out %al, $PORT_EXIT
+    jmp ckvm_guest_outb_forever
+/* The same with four instructions between exits, to price what a guest
+ * executes between exits (the suite's loop runs three: inc, dec, jnz). */
+ckvm_guest_outb_nops:
+    out %al, $PORT_EXIT
+    nop
+    nop
+    nop
+    nop
+    jmp ckvm_guest_outb_nops
+ckvm_guest_cpuid_burst:
+    mov %r12, %r14
+1:
+    xor %eax, %eax
+    xor %ecx, %ecx
+    cpuid
+    dec %r14
+    jnz 1b
+    out %al, $PORT_EXIT
+    jmp ckvm_guest_cpuid_burst
+
+/* The same in real mode (16-bit code at CS base 0): EDI = CPUIDs per
+ * KVM_RUN for the burst. */
+    .code16
+ckvm_guest_real_outb_forever:
+    out %al, $PORT_EXIT
+    jmp ckvm_guest_real_outb_forever
+ckvm_guest_real_cpuid_burst:
+    mov %edi, %esi
+1:
+    xor %eax, %eax
+    xor %ecx, %ecx
+    cpuid
+    dec %esi
+    jnz 1b
+    out %al, $PORT_EXIT
+    jmp ckvm_guest_real_cpuid_burst
+    .code64
 ckvm_guest_blob_end:
 
     .globl ckvm_guest_entries
@@ -160,6 +263,16 @@ ckvm_guest_entries:
     .quad ckvm_guest_outb - ckvm_guest_blob_start
     .quad ckvm_guest_wrmsr_value - ckvm_guest_blob_start
     .quad ckvm_guest_spin - ckvm_guest_blob_start
+    .quad ckvm_guest_outb_forever - ckvm_guest_blob_start
+    .quad ckvm_guest_cpuid_burst - ckvm_guest_blob_start
+    .quad ckvm_guest_real_outb_forever - ckvm_guest_blob_start
+    .quad ckvm_guest_real_cpuid_burst - ckvm_guest_blob_start
+    .quad ckvm_guest_nm_cycle - ckvm_guest_blob_start
+    .quad ckvm_guest_xsetbv - ckvm_guest_blob_start
+    .quad ckvm_guest_ud - ckvm_guest_blob_start
+    .quad ckvm_guest_nm_handler - ckvm_guest_blob_start
+    .quad ckvm_guest_fault_stubs - ckvm_guest_blob_start
+    .quad ckvm_guest_outb_nops - ckvm_guest_blob_start
 
     .section .note.GNU-stack, "", @progbits
 #endif

@@ -14,7 +14,7 @@ struct KvmFilterTests {
 
     @Test func exitAloneRunsNoAMXExperiment() throws {
         let ctx = KvmSuiteTests().context(["device": "/nonexistent/kvm"])
-        let r = try BenchmarkFilter("kvm/exit").run(KvmBenchmarks(), ctx)
+        let r = try BenchmarkFilter("kvm/exit/").run(KvmBenchmarks(), ctx)
         #expect(r.rows.count == 5)
         #expect(r.rows.allSatisfy { $0.benchmark == "exit" })
         #expect(!ctx.progress.stepLabels.contains("AMX experiments"))

@@ -88,6 +88,29 @@ int ckvm_set_sregs(int vcpu_fd, const struct kvm_sregs *sregs);
 /** KVM_SET_CPUID2 with `count` entries (the kvm_cpuid2 header is built here). */
 int ckvm_set_cpuid2(int vcpu_fd, const struct kvm_cpuid_entry2 *entries, uint32_t count);
 
+/** KVM_GET_XSAVE2 into `buf` of `size` bytes (at least KVM_CAP_XSAVE2's
+ *  value on the VM: KVM writes its uabi size, 4096 or more).  Returns 0 or -errno. */
+int ckvm_get_xsave2(int vcpu_fd, void *buf, size_t size);
+
+/** KVM_GET_XSAVE: the legacy 4096-byte struct kvm_xsave; -EINVAL once the
+ *  vCPU's state is larger (after KVM_SET_CPUID2 offered XTILEDATA). */
+int ckvm_get_xsave(int vcpu_fd, void *buf4096);
+
+/** KVM_SET_XSAVE from `buf`: KVM reads its uabi size (4096, or the
+ *  KVM_CAP_XSAVE2 size once the state grew), so `buf` must hold that many
+ *  bytes.  Returns 0 or -errno. */
+int ckvm_set_xsave(int vcpu_fd, const void *buf);
+
+/** In a child process (fork, then only system calls, then _exit): open
+ *  `path`, KVM_CREATE_VM, KVM_CREATE_VCPU, KVM_SET_CPUID2 with `count`
+ *  entries.  Returns what KVM_SET_CPUID2 returned there (0 or -errno, errno
+ *  below 64), or -(1000 + 100 * step + errno) when an earlier step failed
+ *  (step 0 open, 1 KVM_CREATE_VM, 2 KVM_CREATE_VCPU), or -ECHILD when the
+ *  child could not be waited for or did not exit normally.  The child inherits this process's arch_prctl
+ *  permissions; creating its vCPU locks the child's guest permission, not
+ *  this process's. */
+int ckvm_set_cpuid2_in_child(const char *path, const struct kvm_cpuid_entry2 *entries, uint32_t count);
+
 /** KVM_RUN: enters the guest until an exit user space must handle, a
  *  signal (-EINTR, exit_reason KVM_EXIT_INTR) or immediate_exit. */
 int ckvm_run(int vcpu_fd);
@@ -98,6 +121,15 @@ int ckvm_get_stats_fd(int vcpu_fd);
 
 /** pread(fd, buf, size, offset): bytes read or -errno. */
 long ckvm_pread(int fd, void *buf, size_t size, uint64_t offset);
+
+/** The minimal host loop: `iterations` KVM_RUNs back to back, each of
+ *  which must end in a one-byte OUT to `port`; nothing else per iteration
+ *  but the exit-reason check.  *ticks gets the fenced TSC ticks of the
+ *  whole loop.  Returns the number of KVM_RUNs that ended as expected
+ *  (== iterations on success), or -errno of a failed KVM_RUN (-EINTR: the
+ *  watchdog), with *ticks untouched on failure; a different exit stops the
+ *  loop and returns the count so far. */
+long ckvm_min_loop(int vcpu_fd, const struct kvm_run *run, uint16_t port, uint64_t iterations, uint64_t *ticks);
 
 /* ------------------------------------------------------ struct kvm_run */
 

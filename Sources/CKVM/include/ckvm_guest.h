@@ -33,12 +33,26 @@ enum ckvm_guest_program {
     CKVM_GUEST_OUTB = 5,    /* OUT to CKVM_PORT_EXIT: exits to user space */
     CKVM_GUEST_WRMSR_VALUE = 6, /* WRMSR of R9 with EDX:EAX = R11:R10 from the host */
     CKVM_GUEST_SPIN = 7,    /* loops forever without exiting (watchdog test) */
-    CKVM_GUEST_PROGRAM_COUNT = 8,
+    /* Minimal loops (no results page, no timing in the guest): every
+       KVM_RUN ends at one port write to CKVM_PORT_EXIT. */
+    CKVM_GUEST_OUTB_FOREVER = 8,       /* 64-bit: out; jmp */
+    CKVM_GUEST_CPUID_BURST = 9,        /* 64-bit: R12 CPUIDs, then out; repeat */
+    CKVM_GUEST_REAL_OUTB_FOREVER = 10, /* real mode: out; jmp */
+    CKVM_GUEST_REAL_CPUID_BURST = 11,  /* real mode: EDI CPUIDs, then out; repeat */
+    CKVM_GUEST_NM_CYCLE = 12,          /* K/2K x (WRMSR(XFD, R10); LDTILECFG): the XFD #NM cycle */
+    CKVM_GUEST_XSETBV = 13,            /* XSETBV(XCR0 = R11:R10), then done */
+    CKVM_GUEST_UD = 14,                /* UD2: an exception for the stub tests */
+    CKVM_GUEST_NM_HANDLER = 15,        /* not a program: the #NM handler's entry */
+    CKVM_GUEST_FAULT_STUBS = 16,       /* not a program: vector N's stub at + 8 N */
+    CKVM_GUEST_OUTB_NOPS = 17,         /* 64-bit: out; 4 x nop; jmp */
+    CKVM_GUEST_PROGRAM_COUNT = 18,
 };
 
 enum {
     CKVM_PORT_DONE = 0xE0,
     CKVM_PORT_EXIT = 0xE1,
+    /** An exception stub writes its vector here, then halts. */
+    CKVM_PORT_FAULT = 0xE2,
     /** Hypercall number no KVM defines: the kernel answers -KVM_ENOSYS in RAX. */
     CKVM_HYPERCALL_UNKNOWN = 0xFFFF,
 };
@@ -50,6 +64,8 @@ enum {
     CKVM_GUEST_PD = 0x3000,
     CKVM_GUEST_GDT = 0x4000,
     CKVM_GUEST_TSS = 0x5000,
+    CKVM_GUEST_IDT = 0x6000,     /* 32 interrupt gates, 16 bytes each */
+    CKVM_GUEST_TILECFG = 0x7000, /* 64-byte LDTILECFG operand, palette 1, all tiles 16x64 */
     CKVM_GUEST_CODE = 0x8000,
     CKVM_GUEST_STACK_TOP = 0x80000,
     CKVM_GUEST_RESULTS = 0x100000,
