@@ -10,6 +10,10 @@ need=()
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 if ! pkg-config --exists numa 2>/dev/null && [ ! -e /usr/include/numa.h ]; then need+=(libnuma-dev); fi
 if ! pkg-config --exists zlib 2>/dev/null && [ ! -e /usr/include/zlib.h ]; then need+=(zlib1g-dev); fi
+# The results store: SQLite and libpq headers; a PostgreSQL server for the store's tests.
+if ! pkg-config --exists sqlite3 2>/dev/null && [ ! -e /usr/include/sqlite3.h ]; then need+=(libsqlite3-dev); fi
+if ! pkg-config --exists libpq 2>/dev/null && [ ! -e /usr/include/postgresql/libpq-fe.h ]; then need+=(libpq-dev); fi
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need+=(postgresql); fi
 if ((${#need[@]})); then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -32,4 +36,12 @@ if ! .venv/bin/python -c 'import matplotlib, pandas' >/dev/null 2>&1; then
         python3 -m venv .venv
     fi
     .venv/bin/pip install -q --disable-pip-version-check -r tools/requirements.txt
+fi
+
+# Apache Otava: the reference the history gate's change points are tested
+# against.  --no-deps: only its analysis module is used, not its server clients.
+if ! .venv/bin/python -c 'import otava.analysis, scipy' >/dev/null 2>&1; then
+    echo "install-deps: installing apache-otava (analysis only) and scipy into .venv" >&2
+    .venv/bin/pip install -q --disable-pip-version-check "scipy>=1.16,<1.17"
+    .venv/bin/pip install -q --disable-pip-version-check --no-deps apache-otava==0.8.0
 fi

@@ -20,7 +20,8 @@ struct Benchmark: ParsableCommand {
         lost); for list/env a lost stdout is exit 6, except a reader that left (EPIPE, `| head`).
         """,
         version: ToolVersion.description,
-        subcommands: [ListCommand.self, EnvCommand.self, RunCommand.self, AllCommand.self, CompareCommand.self, SummaryCommand.self])
+        subcommands: [ListCommand.self, EnvCommand.self, RunCommand.self, AllCommand.self, CompareCommand.self, SummaryCommand.self,
+                      RunsCommand.self, StoreCommand.self, HistoryCommand.self])
 
     /// Parses and runs; every failure is one line on stderr and a documented exit status.
     static func main() {
