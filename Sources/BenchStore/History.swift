@@ -47,16 +47,17 @@ public struct FigureSeries: Sendable {
 /// Builds series from the store and gates the newest run of each.
 public enum History {
     /// Every figure with an ok value, one series per host, kind and row
-    /// identity, in name order; `filter` is matched like `run --filter`
-    /// (suite/benchmark/params/metric), `host` against the fingerprint
-    /// (a substring).
-    public static func series(_ store: ResultStore, filter: BenchmarkFilter? = nil, host: String? = nil) throws -> [FigureSeries] {
+    /// identity, in name order.  `filter` is searched for in the name
+    /// suite/benchmark/params/metric (unanchored, as `run --filter`, but
+    /// the runner's own `_timer`/`_calibration` rows are not kept unless it
+    /// matches them); `host` is a substring of the fingerprint.
+    public static func series(_ store: ResultStore, filter: NSRegularExpression? = nil, host: String? = nil) throws -> [FigureSeries] {
         let runs = Dictionary(uniqueKeysWithValues: try store.runs().map { ($0.runKey, $0) })
         var groups: [String: FigureSeries] = [:]
         for (runKey, r) in try store.allRows() where r.status == .ok || r.status == .failed {
             guard let run = runs[runKey] else { continue }
             if let host, !run.hostFingerprint.contains(host) { continue }
-            if let filter, !filter.keeps(suite: r.suite, benchmark: r.benchmark, params: r.params, metric: r.metric) { continue }
+            if let filter, filter.firstMatch(in: r.displayName, range: NSRange(r.displayName.startIndex..., in: r.displayName)) == nil { continue }
             let id = "\(run.hostFingerprint)\u{1}\(run.kind)\u{1}\(r.key)"
             if groups[id] == nil {
                 groups[id] = FigureSeries(host: run.hostFingerprint, kind: run.kind, suite: r.suite, benchmark: r.benchmark,

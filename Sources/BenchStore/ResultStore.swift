@@ -219,6 +219,29 @@ public final class ResultStore {
                                mad: c[15].double, stddev: c[16].double, ci95Low: c[17].double, ci95High: c[18].double)
     }
 
+    /// A stored run as `compare` and `summary` read a folder, with its
+    /// environment.json as a dictionary; `url` is the store's location
+    /// (redacted) and the run id.
+    public func folder(of run: StoredRun) throws -> (folder: ResultFolder, record: [String: Any]) {
+        let text = try db.query("SELECT environment FROM runs WHERE run_key = ?", [.text(run.runKey)]).first?.first?.text ?? "{}"
+        let record = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+        let rows = try rows(of: run.runKey).map {
+            StoredRow.make(suite: $0.suite, benchmark: $0.benchmark, params: $0.params, metric: $0.metric, repetition: $0.repetition,
+                      source: $0.source, gate: $0.gate, depends: $0.depends, status: $0.status, value: $0.value,
+                      unit: $0.unit, note: $0.note)
+        }
+        var info = RunInfo(runId: run.runId, hostFingerprint: run.hostFingerprint, swiftVersion: record["swift_version"] as? String,
+                           toolVersion: run.toolVersion, gitCommit: run.gitCommit, date: run.date, quick: run.quick,
+                           repetitions: run.repetitions, tscHz: (record["tsc_hz"] as? NSNumber)?.doubleValue,
+                           cpuIdentity: run.cpuIdentity, kernelIdentity: run.kernelIdentity,
+                           suitesSelected: record["suites_selected"] as? [String] ?? [], suiteFiles: [:], complete: run.complete,
+                           parameters: record["parameters"] as? [String: String] ?? [:])
+        info.filter = record["filter"] as? String
+        // Where `benchmark run` wrote it by default; an in-memory store has no place of its own.
+        let url = URL(fileURLWithPath: location.text == ":memory:" ? "Results" : location.redacted).appendingPathComponent(run.runId)
+        return (ResultFolder.make(url: url, info: info, suites: Set(rows.map(\.suite)).sorted(), rows: rows), record)
+    }
+
     /// Every run and row as text lines in a fixed order: two stores holding
     /// the same runs give the same lines, whatever their backends.
     public func canonicalDump() throws -> [String] {

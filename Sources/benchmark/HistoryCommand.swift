@@ -38,15 +38,22 @@ struct HistoryCommand: ParsableCommand {
     var window = 50
 
     func validate() throws {
-        if let filter { _ = try BenchmarkFilter(filter) }
+        if let filter { _ = try Self.regex(filter) }
         guard maxPvalue > 0 && maxPvalue < 1 else { throw BenchError.badInput("--max-pvalue \(maxPvalue): expected 0 < p < 1") }
         guard threshold >= 0 && threshold.isFinite else { throw BenchError.badInput("--threshold \(threshold): expected 0 or more") }
         guard window >= 2 && window <= 10_000 else { throw BenchError.badInput("--window \(window): expected 2...10000") }
     }
 
+    static func regex(_ pattern: String) throws -> NSRegularExpression {
+        guard !pattern.isEmpty, let re = try? NSRegularExpression(pattern: pattern) else {
+            throw BenchError.badInput("--filter '\(pattern)': not a regular expression")
+        }
+        return re
+    }
+
     func run() throws {
         let store = try ResultStore(try storeOptions.location(), create: false)
-        let series = try History.series(store, filter: try filter.map(BenchmarkFilter.init), host: host)
+        let series = try History.series(store, filter: try filter.map(Self.regex), host: host)
         var options = History.GateOptions()
         options.changePoints = ChangePoints.Options(window: window, maxPValue: maxPvalue, minMagnitude: threshold / 100)
         let findings = gate ? History.gate(series, options) : []
