@@ -40,15 +40,13 @@ let package = Package(
         .target(name: "BenchCompare",
                 dependencies: ["BenchCore", .product(name: "CSV", package: "CSV.swift")],
                 path: "Sources/BenchCompare"),
-        // The results store: SQLite (embedded) or PostgreSQL, through their C libraries.
+        // The results store: SQLite (embedded, linked) or PostgreSQL (libpq,
+        // opened at run time only when used: see BenchStore/LibPQ.swift).
         .systemLibrary(
             name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),
-        .systemLibrary(
-            name: "CPostgres", path: "Sources/CPostgres", pkgConfig: "libpq",
-            providers: [.apt(["libpq-dev"])]),
         .target(name: "BenchStore",
-                dependencies: ["BenchCore", "BenchCompare", "CSQLite", "CPostgres",
+                dependencies: ["BenchCore", "BenchCompare", "CSQLite",
                                .product(name: "CSV", package: "CSV.swift")],
                 path: "Sources/BenchStore"),
         .executableTarget(

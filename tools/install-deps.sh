@@ -2,6 +2,8 @@
 # Installs what building, testing and plotting need and are missing:
 #   - libnuma-dev, zlib1g-dev and pkg-config (Debian/Ubuntu, through apt-get; sudo when not root)
 #   - a Python virtual environment in .venv with tools/requirements.txt (matplotlib)
+#   - libsqlite3-dev, libpq5, postgresql and chromium (the results store, its tests, the report check)
+#   - apache-otava (analysis only) and scipy in .venv (the reference for the history gate's tests)
 # Safe to run again: it only installs what is absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,10 +12,12 @@ need=()
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 if ! pkg-config --exists numa 2>/dev/null && [ ! -e /usr/include/numa.h ]; then need+=(libnuma-dev); fi
 if ! pkg-config --exists zlib 2>/dev/null && [ ! -e /usr/include/zlib.h ]; then need+=(zlib1g-dev); fi
-# The results store: SQLite and libpq headers; a PostgreSQL server for the store's tests.
+# The results store: SQLite's headers, libpq (opened at run time); a PostgreSQL server for the store's tests.
 if ! pkg-config --exists sqlite3 2>/dev/null && [ ! -e /usr/include/sqlite3.h ]; then need+=(libsqlite3-dev); fi
-if ! pkg-config --exists libpq 2>/dev/null && [ ! -e /usr/include/postgresql/libpq-fe.h ]; then need+=(libpq-dev); fi
+if ! ldconfig -p 2>/dev/null | grep -q 'libpq\.so\.5 '; then need+=(libpq5); fi
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need+=(postgresql); fi
+# Headless Chromium: tools/check-report.py loads the HTML report in it.
+if ! command -v chromium >/dev/null 2>&1; then need+=(chromium); fi
 if ((${#need[@]})); then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -22,6 +22,9 @@ public struct FigureSeries: Sendable {
     public var points: [Point]
     /// Runs in which the row's self-check failed (status `failed`), oldest first.
     public var failures: [StoredRun] = []
+    /// The machine's speed state in each run (run key -> the suite's
+    /// `_calibration` values, ticks per 1,000 dependent adds), where recorded.
+    public var calibration: [String: [Double]] = [:]
 
     public var name: String { ([suite, benchmark] + (params.isEmpty ? [] : [params]) + [metric]).joined(separator: "/") }
     public var key: String { ReportSchema.key(suite: suite, benchmark: benchmark, params: params, metric: metric) }
@@ -54,7 +57,12 @@ public enum History {
     public static func series(_ store: ResultStore, filter: NSRegularExpression? = nil, host: String? = nil) throws -> [FigureSeries] {
         let runs = Dictionary(uniqueKeysWithValues: try store.runs().map { ($0.runKey, $0) })
         var groups: [String: FigureSeries] = [:]
-        for (runKey, r) in try store.allRows() where r.status == .ok || r.status == .failed {
+        let all = try store.allRows()
+        var calibrations: [String: [Double]] = [:]
+        for (runKey, r) in all where r.benchmark == calibrationBenchmark && r.status == .ok {
+            if let v = r.value, v.isFinite { calibrations["\(runKey)|\(r.suite)", default: []].append(v) }
+        }
+        for (runKey, r) in all where r.status == .ok || r.status == .failed {
             guard let run = runs[runKey] else { continue }
             if let host, !run.hostFingerprint.contains(host) { continue }
             if let filter, filter.firstMatch(in: r.displayName, range: NSRange(r.displayName.startIndex..., in: r.displayName)) == nil { continue }
@@ -63,6 +71,9 @@ public enum History {
                 groups[id] = FigureSeries(host: run.hostFingerprint, kind: run.kind, suite: r.suite, benchmark: r.benchmark,
                                           params: r.params, metric: r.metric, unit: r.unit, gate: r.gate, source: r.source,
                                           depends: r.depends, points: [])
+            }
+            if let c = calibrations["\(runKey)|\(r.suite)"], !c.isEmpty {
+                groups[id]!.calibration[runKey] = c
             }
             if r.status == .failed {
                 groups[id]!.failures.append(run)
@@ -78,14 +89,22 @@ public enum History {
         }.filter { !$0.points.isEmpty }.sorted { ($0.host, $0.kind, $0.key) < ($1.host, $1.kind, $1.key) }
     }
 
+    /// The runner's speed-state rows (`SpeedCalibration`): a dependent-add
+    /// chain timed at the start and end of every suite.
+    static let calibrationBenchmark = "_calibration"
+
     /// What the gate found in one series.
     public struct Finding: Sendable {
-        public enum Kind: String, Sendable { case regression, improvement, exactChanged = "exact changed", nowFailing = "now failing" }
+        /// `disturbed`: the step is the machine's (its calibration moved as
+        /// much), reported, not failed.
+        public enum Kind: String, Sendable {
+            case regression, improvement, disturbed, exactChanged = "exact changed", nowFailing = "now failing"
+        }
         public var series: FigureSeries
         public var kind: Kind
         public var detail: String
-        /// Gated findings fail the gate (exit 2); improvements are reported.
-        public var fails: Bool { kind != .improvement }
+        /// Gated findings fail the gate (exit 2); improvements and disturbed steps are reported.
+        public var fails: Bool { kind != .improvement && kind != .disturbed }
     }
 
     public struct GateOptions: Sendable {
@@ -123,10 +142,24 @@ public enum History {
                 let worse = Direction(unit: s.unit) == .lowerIsBetter ? cp.stats.meanAfter > cp.stats.meanBefore
                                                                     : cp.stats.meanAfter < cp.stats.meanBefore
                 let run = s.points[cp.index].run
-                let detail = String(format: "%@ -> %@ %@ (%+.1f %%, p=%.2g) from run %@ (commit %@)",
+                var detail = String(format: "%@ -> %@ %@ (%+.1f %%, p=%.2g) from run %@ (commit %@)",
                                     StoreFormat.number(cp.stats.meanBefore), StoreFormat.number(cp.stats.meanAfter), s.unit,
                                     cp.stats.forwardChange * 100, cp.stats.pValue, run.runId, run.commitLabel)
-                findings.append(Finding(series: s, kind: worse ? .regression : .improvement, detail: detail))
+                var kind: Finding.Kind = worse ? .regression : .improvement
+                if let machine = machineShift(s, at: cp.index) {
+                    // The machine changed state at the same point (its own
+                    // calibration stepped, significantly, the same way) and
+                    // the figure moved no more than the machine did: the
+                    // machine's doing, reported as disturbed.  A calibration
+                    // that only wanders explains nothing.
+                    let net = (1 + cp.stats.forwardChange) / (1 + machine.change) - 1
+                    detail += String(format: "; calibration %+.1f %% (p=%.2g), net %+.1f %%", machine.change * 100, machine.pValue, net * 100)
+                    if machine.pValue < options.changePoints.maxPValue, abs(net) <= options.changePoints.minMagnitude,
+                       (machine.change > 0) == (cp.stats.forwardChange > 0) {
+                        kind = .disturbed
+                    }
+                }
+                findings.append(Finding(series: s, kind: kind, detail: detail))
             case .exact:
                 let (old, new) = (runs[runs.count - 2], runs[runs.count - 1])
                 guard comparable(old.run, new.run, s.depends), old.values != new.values else { continue }
@@ -137,6 +170,28 @@ public enum History {
             }
         }
         return findings
+    }
+
+    /// How much slower (positive) the machine was after point `index` than
+    /// before, from the runs' calibrations, with the t-test's p of that step;
+    /// nil when the series is not a duration (ticks, ns, cycles) or a run
+    /// lacks a calibration.
+    static func machineShift(_ s: FigureSeries, at index: Int) -> (change: Double, pValue: Double)? {
+        let unit = s.unit.lowercased()
+        guard ["tick", "ticks", "ns", "cycle", "cycles"].contains(where: { unit == $0 || unit.hasPrefix($0 + "/") }) else { return nil }
+        func values(_ points: ArraySlice<FigureSeries.Point>) -> [Double]? {
+            var seen = Set<String>(), out: [Double] = []
+            for p in points where seen.insert(p.run.runKey).inserted {
+                guard let c = s.calibration[p.run.runKey] else { return nil }
+                out += c
+            }
+            return out
+        }
+        guard let before = values(s.points[..<index]), let after = values(s.points[index...]),
+              !before.isEmpty, !after.isEmpty else { return nil }
+        let t = ChangePoints.TTest.compare(before[...], after[...])
+        guard t.meanBefore > 0 else { return nil }
+        return (t.meanAfter / t.meanBefore - 1, t.pValue.isNaN ? 1 : t.pValue)
     }
 
     /// Whether a row of `depends` is a function of the same things in both runs.

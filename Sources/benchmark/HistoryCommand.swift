@@ -91,7 +91,8 @@ enum HistoryText {
             out += "\(f.kind.rawValue.uppercased())  \(f.series.name)  host \(f.series.host)  \(f.series.kind): \(f.detail)\n"
         }
         let gated = all.filter { $0.gate != .info && $0.perRun.count >= 2 }.count
-        out += "history gate: \(gated) series gated, \(findings.filter(\.fails).count) regressions, \(findings.filter { !$0.fails }.count) improvements\n"
+        func count(_ k: History.Finding.Kind) -> Int { findings.filter { $0.kind == k }.count }
+        out += "history gate: \(gated) series gated, \(findings.filter(\.fails).count) failing, \(count(.improvement)) improvements, \(count(.disturbed)) disturbed (the machine's calibration stepped with the figure)\n"
         return out
     }
 }

@@ -72,3 +72,33 @@ import Testing
         #expect(History.gate([k]).isEmpty)
     }
 }
+
+@Suite struct DisturbedMachineTests {
+    /// The newest run 20 % slower; its calibration `calibrationStep` slower
+    /// (noise `calibrationNoise` on every calibration value).
+    static func series(calibrationStep: Double, calibrationNoise: Double, seed: UInt64) -> FigureSeries {
+        var noise = SeededNoise(seed)
+        var s = HistoryGateTests.series(&noise, step: 0.20)
+        for run in Set(s.points.map(\.run.runKey)) {
+            let newest = run == "k11"
+            s.calibration[run] = noise.series(10, level: 500 * (newest ? 1 + calibrationStep : 1), sigma: calibrationNoise)
+        }
+        return s
+    }
+
+    @Test func aStepTheCalibrationSharesIsDisturbedNotARegression() {
+        let shared = History.gate([Self.series(calibrationStep: 0.20, calibrationNoise: 0.01, seed: 1)])
+        #expect(shared.count == 1 && shared.first?.kind == .disturbed && shared.first?.fails == false, "\(shared.map(\.detail))")
+        // The machine stepped, but less than the figure: the rest is the code's.
+        let partly = History.gate([Self.series(calibrationStep: 0.05, calibrationNoise: 0.01, seed: 2)])
+        #expect(partly.first?.kind == .regression)
+        // A calibration that only wanders explains nothing.
+        let wandering = History.gate([Self.series(calibrationStep: 0, calibrationNoise: 0.15, seed: 3)])
+        #expect(wandering.first?.kind == .regression)
+        // Rates are not durations: no calibration applies.
+        var noise = SeededNoise(4)
+        var rate = HistoryGateTests.series(&noise, step: -0.20, unit: "bytes/tick")
+        rate.calibration = Self.series(calibrationStep: 0.20, calibrationNoise: 0.01, seed: 1).calibration
+        #expect(History.gate([rate]).first?.kind == .regression)
+    }
+}
