@@ -49,7 +49,8 @@ public enum HTMLReport {
         Pick(label: "signal frame (CPU and kernel)", pattern: "^xsave/signal-frame/cpu=host/"),
     ]
 
-    /// One host's run shown on the pages: its newest full run, else its newest.
+    /// One host's run shown on the pages: of its runs with the most suites,
+    /// the newest full one, else the newest.
     struct HostRun {
         var run: StoredRun
         var rows: [StoredRowRecord]
@@ -64,9 +65,12 @@ public enum HTMLReport {
         let runs = try store.runs()
         guard !runs.isEmpty else { throw BenchError.baseline("the store holds no runs (add some with `benchmark store add`)") }
         var hosts: [HostRun] = []
+        let suiteCounts = try store.suiteCounts()
         for host in Set(runs.map(\.hostFingerprint)).sorted() {
             let own = runs.filter { $0.hostFingerprint == host }
-            let run = own.last { $0.quick != true } ?? own.last!
+            let most = own.map { suiteCounts[$0.runKey] ?? 0 }.max() ?? 0
+            let widest = own.filter { suiteCounts[$0.runKey] ?? 0 == most }
+            let run = widest.last { $0.quick != true } ?? widest.last!
             let rows = try store.rows(of: run.runKey)
             let last = rows.map(\.repetition).max() ?? 1
             let (folder, record) = try store.folder(of: run)
@@ -139,7 +143,7 @@ public enum HTMLReport {
     }
 
     static func crossHostPage(_ hosts: [HostRun]) -> String {
-        var b = "<p><a href=\"index.html\">index</a></p>\n<h1>Across hosts</h1>\n<p>Each host's newest full run (else its newest quick run). A cell links to its row.</p>\n"
+        var b = "<p><a href=\"index.html\">index</a></p>\n<h1>Across hosts</h1>\n<p>Each host's newest run with the most suites (full before quick). A cell links to its row.</p>\n"
         for pick in crossHost {
             let names = Set(hosts.flatMap { matching($0.rows, pick.pattern).map(\.displayName) }).sorted()
             guard !names.isEmpty else { continue }
@@ -159,13 +163,13 @@ public enum HTMLReport {
     }
 
     static func suiteHTML(_ suite: String, _ h: HostRun, _ series: [FigureSeries]) -> String {
-        let charted = Set(series.filter { $0.suite == suite && $0.host == h.run.hostFingerprint && $0.perRun.count >= 2 }.map(\.name))
+        let charted = Set(series.filter { $0.suite == suite && $0.host == h.run.hostFingerprint && $0.kind == h.run.kind && isCharted($0) }.map(\.name))
         var b = "<p><a href=\"index.html\">index</a> · <a href=\"history-\(slug(suite)).html\">history</a></p>\n"
         b += "<h1>\(esc(suite)) on \(esc(h.run.hostFingerprint))</h1>\n<p class=\"meta\">run \(esc(h.run.runId)), \(esc(h.run.date)), \(esc(h.run.kernel)), commit \(esc(h.run.commitLabel)), \(h.run.kind)</p>\n"
         b += "<table><tr><th>figure</th><th>value</th><th>unit</th><th>source</th><th>gate</th><th>depends</th><th>status</th><th>spread (p25-p75)</th><th>note</th></tr>\n"
         for r in h.rows.filter({ $0.suite == suite }).sorted(by: { $0.key < $1.key }) {
             let name = charted.contains(r.displayName)
-                ? "<a href=\"history-\(slug(suite)).html#\(anchor(r.displayName, h.run.hostFingerprint))\">\(esc(r.displayName))</a>" : esc(r.displayName)
+                ? "<a href=\"history-\(slug(suite)).html#\(anchor(r.displayName, h.run.hostFingerprint + "|" + h.run.kind))\">\(esc(r.displayName))</a>" : esc(r.displayName)
             let spread = r.p25.flatMap { a in r.p75.map { "\(StoreFormat.number(a))-\(StoreFormat.number($0))" } } ?? ""
             b += "<tr id=\"\(anchor(r.displayName))\"><td>\(name)</td><td class=\"num\">\(r.value.map(StoreFormat.number) ?? "")</td><td>\(esc(r.unit))</td><td class=\"src \(r.source.rawValue)\">\(r.source.rawValue)</td><td>\(r.gate.rawValue)</td><td>\(r.depends.rawValue)</td><td>\(r.status.rawValue)</td><td>\(spread)</td><td>\(esc(r.note))</td></tr>\n"
         }
@@ -174,16 +178,19 @@ public enum HTMLReport {
 
     static func historyHTML(_ suite: String, _ series: [FigureSeries]) -> String {
         var b = "<p><a href=\"index.html\">index</a></p>\n<h1>History: \(esc(suite))</h1>\n"
-        let shown = series.filter { $0.gate == .timing && $0.perRun.count >= 2 }
+        let shown = series.filter(isCharted)
         if shown.isEmpty { b += "<p>No timing figure of this suite has two runs of one kind on one host yet.</p>\n" }
         for s in shown {
-            b += "<h2 id=\"\(anchor(s.name, s.host))\">\(esc(s.name))</h2>\n<p class=\"meta\">\(esc(s.host)), \(s.kind) runs, \(esc(s.unit)), \(s.source.rawValue)</p>\n"
+            b += "<h2 id=\"\(anchor(s.name, s.host + "|" + s.kind))\">\(esc(s.name))</h2>\n<p class=\"meta\">\(esc(s.host)), \(s.kind) runs, \(esc(s.unit)), \(s.source.rawValue)</p>\n"
             b += chart(s)
         }
         return page("History: \(suite)", b)
     }
 
     // MARK: pieces
+
+    /// Timing figures with two runs or more get a chart.
+    static func isCharted(_ s: FigureSeries) -> Bool { s.gate == .timing && s.perRun.count >= 2 }
 
     static func matching(_ rows: [StoredRowRecord], _ pattern: String) -> [StoredRowRecord] {
         guard let re = try? NSRegularExpression(pattern: pattern) else { return [] }

@@ -200,6 +200,15 @@ public final class ResultStore {
             .sorted { ($0.key, $0.repetition) < ($1.key, $1.repetition) }
     }
 
+    /// How many suites each stored run holds (run key -> count).
+    public func suiteCounts() throws -> [String: Int] {
+        var out: [String: Int] = [:]
+        for r in try db.query("SELECT run_key, COUNT(DISTINCT suite) FROM rows GROUP BY run_key", []) {
+            out[r[0].text ?? ""] = Int(r[1].int ?? 0)
+        }
+        return out
+    }
+
     /// Every stored row with its run's key (unordered; `History` orders).
     public func allRows() throws -> [(runKey: String, row: StoredRowRecord)] {
         try db.query("""
