@@ -23,7 +23,10 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "BenchCore", dependencies: ["CXState", "CZlib"], path: "Sources/BenchCore"),
+        // The commit and dirty flag of the checkout, fixed at build time.
+        .plugin(name: "SourceCheckoutPlugin", capability: .buildTool(), path: "Plugins/SourceCheckoutPlugin"),
+        .target(name: "BuildInfo", path: "Sources/BuildInfo", plugins: ["SourceCheckoutPlugin"]),
+        .target(name: "BenchCore", dependencies: ["CXState", "CZlib", "BuildInfo"], path: "Sources/BenchCore"),
         .target(name: "HarnessSuite", dependencies: ["BenchCore", "CXState"],
                 path: "Benchmarks/HarnessSuite"),
         .target(name: "XSaveSuite", dependencies: ["BenchCore", "CXState"],
@@ -37,11 +40,20 @@ let package = Package(
         .target(name: "BenchCompare",
                 dependencies: ["BenchCore", .product(name: "CSV", package: "CSV.swift")],
                 path: "Sources/BenchCompare"),
+        // The results store: SQLite (embedded, linked) or PostgreSQL (libpq,
+        // opened at run time only when used: see BenchStore/LibPQ.swift).
+        .systemLibrary(
+            name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "BenchStore",
+                dependencies: ["BenchCore", "BenchCompare", "CSQLite",
+                               .product(name: "CSV", package: "CSV.swift")],
+                path: "Sources/BenchStore"),
         .executableTarget(
             name: "benchmark",
             dependencies: [
                 "BenchCore", "BenchCompare", "HarnessSuite", "XSaveSuite", "RdmsrExitSuite",
-                "FpstateAllocSuite", "KvmSuite",
+                "FpstateAllocSuite", "KvmSuite", "BenchStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/benchmark"),
@@ -53,6 +65,7 @@ let package = Package(
         .testTarget(name: "FpstateAllocSuiteTests",
                     dependencies: ["FpstateAllocSuite", "BenchCore"]),
         .testTarget(name: "KvmSuiteTests", dependencies: ["KvmSuite", "BenchCore", "CKVM"]),
+        .testTarget(name: "BenchStoreTests", dependencies: ["BenchStore", "BenchCompare", "BenchCore", "BuildInfo"]),
         .testTarget(name: "BenchCompareTests", dependencies: ["BenchCompare", "BenchCore", "XSaveSuite"]),
         // The suites' source tables: a run's rows are checked against them.
         .testTarget(name: "CLITests",

@@ -7,6 +7,9 @@ public struct EnvironmentRecord: Codable, Sendable {
     public var runId: String
     public var toolVersion: String
     public var gitCommit: String?
+    /// The tree the tool was built from differed from `gitCommit` (fixed at
+    /// build time, see `BuiltCheckout`); nil when unknown.
+    public var gitDirty: Bool? = SourceCheckout.builtDirty
     /// ISO 8601, UTC.
     public var date: String
     public var commandLine: [String]
@@ -80,7 +83,7 @@ public struct EnvironmentRecord: Codable, Sendable {
     /// names such as `pinnedCPU`.
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", runId = "run_id", toolVersion = "tool_version"
-        case gitCommit = "git_commit", date, commandLine = "command_line", kernel, hostname
+        case gitCommit = "git_commit", gitDirty = "git_dirty", date, commandLine = "command_line", kernel, hostname
         case cpuVendor = "cpu_vendor", cpuFamily = "cpu_family", cpuModel = "cpu_model"
         case cpuStepping = "cpu_stepping", cpuBrand = "cpu_brand", microcode, hypervisor, features, xcr0
         case xsaveStandardSize = "xsave_standard_size", xsaveCompactedSize = "xsave_compacted_size"
@@ -152,10 +155,9 @@ public struct EnvironmentRecord: Codable, Sendable {
 
     /// The commit of the source checkout this executable was built from
     /// (12 hex digits), or nil when it was not built inside a git checkout.
-    /// See `SourceCheckout`: read from the files under `.git`, without
-    /// running git and never from the current directory.
+    /// Fixed at build time (`SourceCheckout.builtCommit`), never read at run time.
     public static func gitCommit() -> String? {
-        SourceCheckout.ofExecutable()?.headCommit().map { String($0.prefix(12)) }
+        SourceCheckout.builtCommit
     }
 
     public static var buildConfiguration: String {

@@ -295,9 +295,9 @@ extension BenchmarkSuite {
 
 public enum ToolVersion {
     public static let current = "0.1.0"
-    /// `--version`: the version and the commit of the checkout the
-    /// executable was built in (see `SourceCheckout`).
+    /// `--version`: the version and the commit (and dirty flag) of the
+    /// checkout the executable was built in (see `SourceCheckout.builtDescription`).
     public static var description: String {
-        current + (EnvironmentRecord.gitCommit().map { " (commit \($0))" } ?? "")
+        current + (SourceCheckout.builtDescription.map { " (\($0))" } ?? "")
     }
 }

@@ -21,7 +21,7 @@ struct Benchmark: ParsableCommand {
         """,
         version: ToolVersion.description,
         subcommands: [ListCommand.self, EnvCommand.self, DoctorCommand.self, RunCommand.self, AllCommand.self, CompareCommand.self,
-                      SummaryCommand.self])
+                      SummaryCommand.self, RunsCommand.self, StoreCommand.self, HistoryCommand.self, ReportCommand.self])
 
     /// Parses and runs; every failure is one line on stderr and a documented exit status.
     static func main() {

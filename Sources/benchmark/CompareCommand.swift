@@ -32,10 +32,12 @@ struct CompareCommand: ParsableCommand {
         6 the markdown file cannot be written.
         """)
 
-    @Argument(help: "Baseline result folder (e.g. Results/<run-id>).")
-    var baseline: String
-    @Argument(help: "Current result folder.")
-    var current: String
+    @Argument(help: "Baseline result folder (e.g. Results/<run-id>); with neither folder given, the newest earlier run of the same kind (quick or full) on this host.")
+    var baseline: String?
+    @Argument(help: "Current result folder; with neither given, the newest finished run of this host in --output.")
+    var current: String?
+    @Option(help: "Folder holding the runs, when no folder is given.")
+    var output = "Results"
     @Option(help: "Practical threshold for timing rows, in percent of the baseline median.")
     var threshold: Double = 5
     @Option(name: .customLong("threshold-for"),
@@ -59,7 +61,10 @@ struct CompareCommand: ParsableCommand {
     var listAll = false
 
     func validate() throws {
-        guard let markdown else { return }
+        if (baseline == nil) != (current == nil) {
+            throw BenchError.badInput("give both result folders, or neither (newest run vs the newest earlier one of the same kind)")
+        }
+        guard let markdown, let baseline, let current else { return }
         // The report must never land inside (and so corrupt) a result folder.
         let target = URL(fileURLWithPath: markdown).standardizedFileURL.resolvingSymlinksInPath().path
         for folder in [baseline, current] {
@@ -82,8 +87,8 @@ struct CompareCommand: ParsableCommand {
             let (key, percent) = try CompareOptions.parseOverride(spec)
             o.thresholdOverrides[key] = percent
         }
-        let report = try Comparison.run(baseline: URL(fileURLWithPath: baseline),
-                                        current: URL(fileURLWithPath: current), options: o)
+        let (b, c) = try NewestRuns.pair(baseline: baseline, current: current, output: output)
+        let report = try Comparison.run(baseline: b, current: c, options: o)
         StandardStreams.out(TextReport.render(report, all: listAll))
         if let markdown {
             try AtomicFile.write(MarkdownReport.render(report), to: URL(fileURLWithPath: markdown))
