@@ -22,7 +22,7 @@ public struct HarnessBenchmarks: BenchmarkSuite {
     public let benchmarks = [
         BenchmarkInfo("timer", "bare fenced pair and the kernel's region around an empty closure (overhead checked); TSC step"),
         BenchmarkInfo("add-chain", "dependent-add chains of L, 2L, 4L, 8L adds; linear fit"),
-        BenchmarkInfo("add-chain-1000", "one 1,000-add chain, amortised over 16 per region (honours XFD_BENCH_SLOWDOWN)"),
+        BenchmarkInfo("add-chain-1000", "one 1,000-add chain, amortised over 16 per region (honours XFD_BENCH_SLOWDOWN, and its per_chain_over_slope fault)"),
     ]
     public let parameters = [
         SuiteParameter("chain-base", default: "1000", help: "L, the shortest chain, in adds (multiple of 100)"),
@@ -90,7 +90,10 @@ public struct HarnessBenchmarks: BenchmarkSuite {
         let lengths = [base, 2 * base, 4 * base, 8 * base]
         let extra = try SlowdownKnob.fraction(suite: s, benchmark: "add-chain-1000")
         let blocks = UInt64((10 * (1 + extra)).rounded())
-        let body = AddChain(blocks: blocks)
+        // A fault for the agreement check: chains longer than the adds it divides by.
+        let fault = try SlowdownKnob.fraction(suite: s, benchmark: "per_chain_over_slope")
+        let body = AddChain(blocks: UInt64((Double(blocks) * (1 + fault)).rounded()))
+        let plannedAdds = Double(blocks * 100)
         let plan = RoundPlan(rounds: Self.rounds, samples: ctx.quick ? 300 : 3_000)
         func chains(_ attempt: Int) throws -> ChainSet {
             try Self.chainSet(k, lengths: lengths, body: amortised ? body : nil, plan: plan) { r in
@@ -103,10 +106,13 @@ public struct HarnessBenchmarks: BenchmarkSuite {
         if amortised {
             let decided = try TimedCheck.run(calibrate: speed.median, expected: 1, tolerance: Self.chainAgreementTolerance) { attempt in
                 let c = try chains(attempt)
-                return (value: c.agreement(adds: Double(body.adds)), payload: c)
+                return (value: c.agreement(adds: plannedAdds), payload: c)
             }
             set = decided.payload
-            agreement = Self.chainAgreementRow(attempts: decided.attempts, verdict: decided.verdict, adds: Double(body.adds))
+            agreement = Self.chainAgreementRow(attempts: decided.attempts, verdict: decided.verdict, adds: plannedAdds)
+            if fault > 0 {
+                agreement?.note += String(format: "; FAULT INJECTED: %@ ran %.0f adds per chain", SlowdownKnob.variable, Double(body.adds))
+            }
         } else {
             set = try chains(0)
         }
