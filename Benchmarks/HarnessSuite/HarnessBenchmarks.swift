@@ -129,11 +129,7 @@ public struct HarnessBenchmarks: BenchmarkSuite {
                             source: .measured, depends: .machine, note: "fixed cost per region (about the empty region)"))
         rows.append(.figure(s, "add-chain", metric: "r_squared", fit.rSquared, unit: "ratio",
                             source: .measured, depends: .machine, note: "linearity of region time in chain length"))
-        if fit.slope > 0 {
-            rows.append(.figure(s, "add-chain", metric: "core_clock_est", ctx.tsc.hz / fit.slope / 1e6,
-                                unit: "MHz", source: .model, gate: .info, depends: .machine,
-                                note: "model: TSC Hz / measured ticks per dependent add, assuming one add per core cycle (no PMU to count cycles)"))
-        }
+        if let clock = Self.coreClockRow(tscHz: ctx.tsc.hz, ticksPerAdd: fit.slope) { rows.append(clock) }
 
         let est = ctx.tsc.hz / fit.slope / 1e6
         var lines = [timerLine, String(format: "dependent adds: %.4f ticks/add (R^2 %.5f), core clock ~%.0f MHz (estimate)",
@@ -221,6 +217,27 @@ public struct HarnessBenchmarks: BenchmarkSuite {
         let measured = try k.interleaved(series + (body.map { [.differenced(inner: 16, $0.run)] } ?? []), plan: plan, step: step)
         return ChainSet(series: Array(measured.prefix(lengths.count)), lengths: lengths,
                         amortised: body == nil ? nil : measured[lengths.count])
+    }
+
+    /// Highest core clock the one-add-per-cycle model is believed at, MHz:
+    /// no x86 core runs above ~6 GHz.
+    static let plausibleCoreClockMHz = 6_500.0
+
+    /// `core_clock_est`: TSC Hz / ticks per add, assuming one dependent add
+    /// per core cycle; nil without a positive slope.  Above
+    /// `plausibleCoreClockMHz` the assumption is wrong on this core (on an
+    /// Emerald Rapids VM, 0.145 ticks per add at a 2.1 GHz TSC read as
+    /// 14.5 GHz: dependent add-immediates retire several per cycle), and
+    /// the note says so: the figure is kept, not believed.
+    static func coreClockRow(tscHz: Double, ticksPerAdd: Double) -> ResultRow? {
+        guard ticksPerAdd > 0 else { return nil }
+        let mhz = tscHz / ticksPerAdd / 1e6
+        var note = "model: TSC Hz / measured ticks per dependent add, assuming one add per core cycle (no PMU to count cycles)"
+        if mhz > plausibleCoreClockMHz {
+            note += String(format: "; IMPLAUSIBLE: above %.0f MHz, so this core runs dependent adds faster than one per cycle and adds do not count its cycles (core-cycle estimates from them are too low by the same factor)", plausibleCoreClockMHz)
+        }
+        return .figure("harness", "add-chain", metric: "core_clock_est", mhz, unit: "MHz", source: .model, gate: .info,
+                       depends: .machine, note: note)
     }
 
     /// Interleaved rounds of the add-chain measurements.

@@ -118,6 +118,17 @@ import Testing
             attempts: a, verdict: TimedCheck.verdict(a, expected: 1, tolerance: HarnessBenchmarks.chainAgreementTolerance)!, adds: 1000)
     }
 
+    /// The one-add-per-cycle clock model says when it cannot hold.
+    @Test func anImplausibleCoreClockIsSaidSo() throws {
+        // A Zen 4 VM: 0.572 ticks per add at 2.596 GHz, ~4.5 GHz.
+        let zen4 = try #require(HarnessBenchmarks.coreClockRow(tscHz: 2.596e9, ticksPerAdd: 0.572))
+        #expect(zen4.source == .model && !zen4.note.contains("IMPLAUSIBLE"))
+        // An Emerald Rapids VM: 0.145 ticks per add at 2.1 GHz reads 14.5 GHz.
+        let emr = try #require(HarnessBenchmarks.coreClockRow(tscHz: 2.1e9, ticksPerAdd: 0.145))
+        #expect(emr.note.contains("IMPLAUSIBLE") && abs(emr.value! - 14_482.76) < 0.01)
+        #expect(HarnessBenchmarks.coreClockRow(tscHz: 2.1e9, ticksPerAdd: 0) == nil)
+    }
+
     @Test func amortisedChainMustAgreeWithTheSlope() {
         let ok = agreementRow(chainSet(steadyChains), attempts: 1)
         #expect(ok.status == .ok && abs(ok.value! - 1) < 1e-9)
