@@ -8,7 +8,12 @@ import Testing
 /// failing the run.  The machine may move under the check (`disturbed`,
 /// exit 0): then the row says so; nothing here depends on a duration.
 @Suite(.serialized) struct TimingCheckCLITests {
-    static let fault = ["XFD_BENCH_SLOWDOWN": "harness/per_chain_over_slope=0.10"]
+    /// Chains half as long again as the check divides by.  Not 10 %: with
+    /// both vCPUs busy (debug build, two spinning loops and builds) one
+    /// attempt in a few read a +10 % fault within 1 ± 0.03 (the agreement
+    /// moved by up to 8 % between attempts there), and a check passes at
+    /// its first attempt within; +50 % is outside on every attempt.
+    static let fault = ["XFD_BENCH_SLOWDOWN": "harness/per_chain_over_slope=0.50"]
     static let check = "harness/add-chain-1000/adds=1000/per_chain_over_slope"
 
     func run(_ mode: String, _ dir: URL, _ id: String) throws -> (CLI.Result, [String: String]) {
