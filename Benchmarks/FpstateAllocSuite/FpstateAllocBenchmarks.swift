@@ -12,6 +12,8 @@ import Foundation
 ///   free counts show every buffer is freed;
 /// - `memory`: requested and resident bytes per fleet and per vCPU, for each
 ///   policy, fleet size and AMX adoption level (mmap, the vzalloc stand-in);
+/// - `cold-heap`: the expanded buffer's creation on a heap whose free pages
+///   were returned to the kernel (the cold case; `lifecycle` is warm);
 /// - `numa-remote`: creation and touch cost on a remote node (skipped on one node);
 /// - `crossover`: memory lazy expansion saves versus the first-use latency it adds.
 public struct FpstateAllocBenchmarks: BenchmarkSuite {
@@ -23,6 +25,7 @@ public struct FpstateAllocBenchmarks: BenchmarkSuite {
     public let benchmarks = [
         BenchmarkInfo("sizes", "default / expanded fpstate buffer sizes from the CPU's XSAVE size model (+64-byte header)"),
         BenchmarkInfo("lifecycle", "create, KVM_SET_CPUID2 expansion, first-use trap expansion, destroy: latency per event, per allocator and policy"),
+        BenchmarkInfo("cold-heap", "expanded-buffer creation on a heap whose free pages were returned (malloc_trim): the cold case next to lifecycle's warm heap"),
         BenchmarkInfo("memory", "requested and resident bytes per fleet and per vCPU: policy x vCPUs x AMX adoption"),
         BenchmarkInfo("numa-remote", "allocation and touch on a remote NUMA node (needs two nodes)"),
         BenchmarkInfo("crossover", "memory saved by lazy expansion vs the first-use latency it adds, per adoption level"),
@@ -43,7 +46,7 @@ public struct FpstateAllocBenchmarks: BenchmarkSuite {
         let cfg = try FpstateAllocConfig(ctx)
         let allocators = try makeAllocators(cfg)
         let lifecycle = LifecycleBenchmark(suite: name, ctx: ctx, cfg: cfg, allocators: allocators)
-        ctx.progress.plan(total: 1 + lifecycle.steps + Policy.allCases.count + 3)
+        ctx.progress.plan(total: 2 + lifecycle.steps + Policy.allCases.count + 3)
         var rows: [ResultRow] = []
 
         if ctx.isSelected(benchmark: "sizes") {
@@ -59,6 +62,11 @@ public struct FpstateAllocBenchmarks: BenchmarkSuite {
             rows += try lifecycle.run()
         }
         let latencies = lifecycle.latencies
+
+        if ctx.isSelected(benchmark: "cold-heap") {
+            try ctx.progress.step("cold-heap")
+            rows += try ColdHeap.rows(suite: name, ctx: ctx, cfg: cfg, allocators: allocators) { params(cfg, $0) }
+        }
 
         var sweep: [SweepKey: FleetMemory] = [:]
         for policy in Policy.allCases where crossover || ctx.isSelected(benchmark: "memory") {

@@ -22,6 +22,8 @@ public enum FpstateAllocRowSources {
         }
         for m in ["create_ticks", "set_cpuid_ticks", "first_use_ticks", "destroy_ticks"] { t["lifecycle/" + m] = .allocator }
         for m in ["allocations", "frees", "unfreed_buffers"] { t["lifecycle/" + m] = .fixed(.measured) }
+        t["cold-heap/create_ticks"] = .allocator
+        for m in ["allocations", "frees", "unfreed_buffers"] { t["cold-heap/" + m] = .fixed(.measured) }
         for m in ["requested_bytes", "requested_bytes_per_vcpu", "resident_bytes_model", "resident_bytes_per_vcpu"] {
             t["memory/" + m] = .fixed(.model)
         }

@@ -130,7 +130,7 @@ final class LifecycleBenchmark {
                               note: "\(e); live buffers after cleanup: \(c.counting.live)")] + countRows(p, c.counting)
         }
         let s = cfg.sizes
-        let heap = c.allocator.pageGranular ? "" : "; heap kept resident between fleets (no page faults)"
+        let heap = c.allocator.pageGranular ? "" : "; warm heap: kept resident between fleets by a pin above them (no page faults; cold-heap has the case without)"
         let fleet = "\(cfg.latencyVCPUs) vCPUs x \(cfg.rounds) interleaved fleets after 1 warm-up fleet; one event per region, run's empty region subtracted" + heap
         let createBytes = c.policy == .eagerAtCreate ? s.expandedBufferBytes : s.defaultBufferBytes
         let realloc = "fpstate_realloc: allocate \(s.expandedBufferBytes) B + first touch (\(FpstateSizes.pages(s.expandedBufferBytes)) pages), XCOMP_BV store, free old \(s.defaultBufferBytes) B, no copy"

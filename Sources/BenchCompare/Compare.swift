@@ -99,12 +99,20 @@ public enum Comparison {
             case let (bs?, nil):
                 out.append(absent(bs, baseline: b.info, current: c.info, filter: filter))
             case let (nil, cs?):
-                out.append(oneSided(cs, .onlyInCurrent))
+                var row = oneSided(cs, .onlyInCurrent)
+                if cs.contains(where: { $0.status == .failed }) {
+                    // A new self-check that fails is a regression like any failing check.
+                    row.verdict = .regressed
+                    row.gated = true
+                    row.detail = "new self-check failed: \(cs.first!.note)"
+                }
+                out.append(row)
             case (nil, nil):
                 break
             }
         }
         out.sort { ($0.suite, $0.name) < ($1.suite, $1.name) }
+        SpeedStates.qualify(&out, differing: SpeedStates.differing(baseline: b.rows, current: c.rows))
 
         let timing = out.filter { $0.gate == .timing && !$0.baselineValues.isEmpty && !$0.currentValues.isEmpty
             && $0.verdict != .hostDiffers }
@@ -145,7 +153,7 @@ public enum Comparison {
         } else if let f = filter, !f.keeps(suite: r.suite, benchmark: r.benchmark, params: r.params, metric: r.metric) {
             out.verdict = .notRun
             out.detail = "not selected by the current run's --filter \(f.pattern)"
-        } else if r.gate == .info {
+        } else if r.gate == .info && !VerdictRules.isCheck(rows) {
             out.detail = "info row"
         } else if let why = baseline.differs(from: current, on: r.depends) {
             out.verdict = .hostDiffers
@@ -156,6 +164,7 @@ public enum Comparison {
             out.detail = current.suiteFiles[r.suite] == nil
                 ? "suite \(r.suite) did not finish in the current run"
                 : "the current run of suite \(r.suite) has no such row"
+            if r.gate == .info { out.detail += " (a self-check: gated on its presence whatever its value's gate)" }
         }
         return out
     }

@@ -72,7 +72,7 @@ enum ReportParser {
                     throw corrupt("record \(record): value '\(valueText)' is not a number")
                 }
                 value = v
-            } else if status == .ok || status == .failed {
+            } else if status == .ok || status == .failed || status == .disturbed {
                 throw corrupt("record \(record): status \(status.rawValue) but no value (truncated or corrupt)")
             }
             let row = StoredRow(suite: field("suite"), benchmark: field("benchmark"), params: field("params"),

@@ -1,4 +1,5 @@
 import BenchCore
+import Foundation
 
 /// Whether two runs met the machine in the same speed state, from the
 /// `_calibration` rows every suite carries (`SpeedCalibration`).
@@ -12,6 +13,37 @@ enum SpeedStates {
         return b.keys.sorted().compactMap { suite in
             guard let before = b[suite], let after = c[suite] else { return nil }
             return SpeedCalibration.comparisonWarning(suite: suite, baseline: before, current: after)
+        }
+    }
+
+    /// Suites whose two runs' calibrations differ by more than
+    /// `SpeedCalibration.compareTolerance`, with the relative change
+    /// (current / baseline - 1).
+    static func differing(baseline: [StoredRow], current: [StoredRow]) -> [String: Double] {
+        let b = calibrations(baseline), c = calibrations(current)
+        var out: [String: Double] = [:]
+        for (suite, before) in b {
+            guard let after = c[suite], before > 0, after > 0 else { continue }
+            let change = after / before - 1
+            if abs(change) > SpeedCalibration.compareTolerance { out[suite] = change }
+        }
+        return out
+    }
+
+    /// A timing verdict that the speed states can explain is not a
+    /// verdict: `regressed` or `improved` on a suite whose calibrations
+    /// differ becomes `inconclusive` (rerun in one state), and says why.
+    /// An unchanged rerun that lands in another state must not read as a
+    /// regression; a real change measured in another state is not proven.
+    static func qualify(_ rows: inout [RowComparison], differing: [String: Double]) {
+        for i in rows.indices where rows[i].gate == .timing && [.regressed, .improved].contains(rows[i].verdict) {
+            guard let change = differing[rows[i].suite] else { continue }
+            // A self-check that fails is a regression whatever the speed.
+            guard !rows[i].detail.contains("self-check") else { continue }
+            let was = rows[i].verdict.rawValue
+            rows[i].verdict = .inconclusive
+            rows[i].detail = String(format: "would be %@, but the runs' speed calibrations differ by %+.1f%% (tolerance %.0f%%): another speed state, rerun; ",
+                                    was, 100 * change, 100 * SpeedCalibration.compareTolerance) + rows[i].detail
         }
     }
 

@@ -95,7 +95,7 @@ enum ReportText {
         var gated: [RowComparison]
         /// Timing rows not gated because of `onlyExact`, filtered the same way.
         var ungated: [RowComparison]
-        /// Info rows, largest relative change first.
+        /// Info rows, largest move first (`VerdictRules.changeSize`).
         var info: [RowComparison]
         /// Ungated rows on one side only, outside suites absent as a whole.
         var oneSided: [RowComparison]
@@ -109,8 +109,12 @@ enum ReportText {
             ![.info, .onlyInBaseline, .onlyInCurrent, .hostDiffers, .notRun].contains($0.verdict)
                 && (includeUnchanged || $0.verdict != .unchanged)
         }
+        // Largest move first, measured against the larger of the two
+        // medians (0...2) with float noise as zero: a computed 1.87e-13 %
+        // that became 0.526 % is a move from 0, not +2.8e14 %.  Rows
+        // without both medians come last.
         let info = r.rows.filter { $0.verdict == .info }.enumerated().sorted { a, b in
-            let x = abs(a.element.relativeChange ?? .infinity), y = abs(b.element.relativeChange ?? .infinity)
+            let x = VerdictRules.changeSize(a.element) ?? -1, y = VerdictRules.changeSize(b.element) ?? -1
             return x != y ? x > y : a.offset < b.offset
         }.map(\.element)
         let oneSided = r.rows.filter {
@@ -125,8 +129,16 @@ enum ReportText {
         let verdict = c.verdict.rawValue + (c.gated || c.verdict == .info ? "" : " (not gated)")
         return [verdict, c.name, Format.value(c.baselineMedian, unit: c.unit),
                 Format.value(c.currentMedian, unit: c.unit),
-                c.relativeChange.map(Format.percent) ?? "-", c.pValue.map(Format.p) ?? "-",
+                c.relativeChange.map(Format.percent) ?? (fromZero(c) ? "from 0" : "-"),
+                c.pValue.map(Format.p) ?? "-",
                 "\(c.baselineValues.count)v\(c.currentValues.count)", c.detail]
+    }
+
+    /// A row whose baseline median is zero at the comparison's resolution
+    /// and whose current median is not: its change has no relative size.
+    static func fromZero(_ c: RowComparison) -> Bool {
+        guard let b = c.baselineMedian, let m = c.currentMedian else { return false }
+        return VerdictRules.isZero(b, against: m) && !VerdictRules.isZero(m, against: b)
     }
 
     static func result(_ r: ComparisonReport) -> String {

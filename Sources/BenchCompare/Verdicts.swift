@@ -65,11 +65,34 @@ enum VerdictRules {
         v.isEmpty ? nil : Summary.quantile(v.sorted(), 0.5)
     }
 
+    /// Below this, a difference is floating-point noise of a computed
+    /// figure, not a change: `absolute` in the row's unit, or `relative`
+    /// to the larger magnitude (a model's 1.87e-13 % is 0 %).
+    static let resolution = (absolute: 1e-12, relative: 1e-9)
+
+    /// Whether `v` is zero at the resolution of a comparison with `other`.
+    static func isZero(_ v: Double, against other: Double) -> Bool {
+        abs(v) <= max(resolution.absolute, resolution.relative * abs(other))
+    }
+
+    /// (cur - base) / |base|: 0 when the two are equal at the resolution,
+    /// nil when the baseline is zero at it (a change from nothing has no
+    /// relative size; the reports say "from 0").
     static func relativeChange(_ base: Double?, _ cur: Double?) -> Double? {
         guard let base, let cur else { return nil }
-        if base == cur { return 0 }
-        guard base != 0 else { return nil }
+        if base == cur || isZero(cur - base, against: max(abs(base), abs(cur))) { return 0 }
+        guard !isZero(base, against: cur) else { return nil }
         return (cur - base) / abs(base)
+    }
+
+    /// How much a row moved, for ordering reports: |cur - base| over the
+    /// larger magnitude, 0...2, so a move from zero (1) ranks with a
+    /// doubling, not above every real change; nil without both medians.
+    static func changeSize(_ c: RowComparison) -> Double? {
+        guard let b = c.baselineMedian, let m = c.currentMedian, b.isFinite, m.isFinite else { return nil }
+        let scale = max(abs(b), abs(m))
+        if relativeChange(b, m) == 0 || scale == 0 { return 0 }
+        return abs(m - b) / scale
     }
 
     static func statusText(_ rows: [StoredRow]) -> String {
@@ -100,22 +123,32 @@ enum VerdictRules {
         let depends = baseline.first!.depends
         if depends != first.depends { notes.append("depends changed: \(depends.rawValue) -> \(first.depends.rawValue)") }
 
-        // A self-check that passed in the baseline and fails now is a
-        // regression whatever the row's gate and host.
-        if current.contains(where: { $0.status == .failed }) && !baseline.contains(where: { $0.status == .failed }) {
+        // A self-check is gated on its status whatever its value's gate:
+        // one that fails now (newly or again) is a regression on any host.
+        let check = isCheck(baseline) || isCheck(current)
+        if current.contains(where: { $0.status == .failed }) {
             result.gated = true
             result.verdict = .regressed
-            notes.append("self-check failed: \(first.note)")
+            notes.append(baseline.contains(where: { $0.status == .failed })
+                ? "self-check still fails (it failed in the baseline too): \(first.note)"
+                : "self-check failed: \(first.note)")
             result.detail = notes.joined(separator: "; ")
             return result
         }
-        if gate != .info, let why = hostDifference(depends) {
+        if (gate != .info || check), let why = hostDifference(depends) {
             result.verdict = .hostDiffers
             result.gated = false
             notes.append("depends on \(depends.rawValue): \(why)")
             if gate == .exact && statusText(baseline) != statusText(current) {
                 notes.append("status \(statusText(baseline)) -> \(statusText(current))")
             }
+            result.detail = notes.joined(separator: "; ")
+            return result
+        }
+
+        if check, let v = checkStatusVerdict(baseline, current, notes: &notes) {
+            result.gated = true
+            result.verdict = v
             result.detail = notes.joined(separator: "; ")
             return result
         }
@@ -139,6 +172,34 @@ enum VerdictRules {
         }
         result.detail = notes.joined(separator: "; ")
         return result
+    }
+
+    /// Whether `rows` are a self-check's: a `failed` or `disturbed` status,
+    /// or the note `ResultRow.check` writes.
+    static func isCheck(_ rows: [StoredRow]) -> Bool {
+        rows.contains { $0.status == .failed || $0.status == .disturbed || TimedCheck.isCheckNote($0.note) }
+    }
+
+    /// A check's verdict from its statuses alone (no `failed` in the
+    /// current run; that is decided before), or nil when every repetition
+    /// on both sides is `ok` and the value's gate decides.  A check that
+    /// errors, is skipped or disturbed now where it passed before is not
+    /// silently info: an error or skip regresses, a disturbed one is
+    /// inconclusive (the machine moved under it), one that failed in the
+    /// baseline and passes now improved.
+    static func checkStatusVerdict(_ baseline: [StoredRow], _ current: [StoredRow], notes: inout [String]) -> Verdict? {
+        let bStatus = statusText(baseline), cStatus = statusText(current)
+        if bStatus == "ok" && cStatus == "ok" { return nil }
+        notes.append("check status \(bStatus) -> \(cStatus)")
+        if current.contains(where: { $0.status == .error || $0.status == .skipped }) && bStatus != cStatus {
+            return .regressed
+        }
+        if current.contains(where: { $0.status == .disturbed }) {
+            notes.append("the machine's speed moved under the check in the current run; rerun")
+            return .inconclusive
+        }
+        if baseline.contains(where: { $0.status != .ok }) && cStatus == "ok" { return .improved }
+        return bStatus == cStatus ? .unchanged : .regressed
     }
 
     /// Exact rows: every repetition on both sides must have the same status

@@ -11,7 +11,7 @@ public enum ConsoleReport {
         // Rows the runner adds (`_timer`, `_calibration`) are in the CSV only.
         let rows = ordered(report.rows.filter { $0.repetition == last && !$0.benchmark.hasPrefix("_") }, by: order)
         var out = "\n== \(report.suite) ==\n"
-        for f in failedChecks(report.rows) { out += "  \(f)\n" }
+        for f in failedChecks(report.rows) + disturbedChecks(report.rows) { out += "  \(f)\n" }
         for h in highlights { out += "  \(h)\n" }
         if !rows.isEmpty {
             out += table(Array(rows.prefix(maxRows)))
@@ -36,10 +36,21 @@ public enum ConsoleReport {
     /// One "CHECK FAILED" line per failed self-check, every repetition.
     public static func failedChecks(_ rows: [ResultRow]) -> [String] {
         rows.filter { $0.status == .failed }.map { r in
-            let name = [r.suite, r.benchmark, r.params.description, r.metric].filter { !$0.isEmpty }
-                .joined(separator: "/")
-            return "CHECK FAILED: \(name) (repetition \(r.repetition)) = \(r.value.map(format) ?? "none") \(r.unit): \(r.note)"
+            "CHECK FAILED: \(checkName(r)) (repetition \(r.repetition)) = \(r.value.map(format) ?? "none") \(r.unit): \(r.note)"
         }
+    }
+
+    /// One "CHECK DISTURBED" line per timed self-check the machine moved
+    /// under (`TimedCheck`), every repetition.
+    public static func disturbedChecks(_ rows: [ResultRow]) -> [String] {
+        rows.filter { $0.status == .disturbed }.map { r in
+            "CHECK DISTURBED: \(checkName(r)) (repetition \(r.repetition)) = \(r.value.map(format) ?? "none") \(r.unit): \(r.note)"
+        }
+    }
+
+    /// `suite/benchmark/params/metric` of a check row, params left out when empty.
+    public static func checkName(_ r: ResultRow) -> String {
+        [r.suite, r.benchmark, r.params.description, r.metric].filter { !$0.isEmpty }.joined(separator: "/")
     }
 
     static func table(_ rows: [ResultRow]) -> String {
@@ -51,6 +62,7 @@ public enum ConsoleReport {
             case .skipped: value = "skipped"
             case .error: value = "error"
             case .failed: value = "FAILED " + (r.value.map(format) ?? "")
+            case .disturbed: value = "DISTURBED " + (r.value.map(format) ?? "")
             }
             let spread = r.summary.map { "\(format($0.p5))..\(format($0.p95))" } ?? (r.status == .ok ? "" : r.note)
             return [r.benchmark, r.params.description, r.metric, value, r.unit, spread, r.source.rawValue]

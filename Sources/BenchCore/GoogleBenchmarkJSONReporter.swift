@@ -19,9 +19,17 @@ import Foundation
 ///   thread: wall and CPU time are the same measurement), `iterations` =
 ///   the sample count, `family_index` per suite benchmark and
 ///   `per_family_instance_index` per name within it.  With more than one
-///   repetition, `run_type: "aggregate"` entries (`aggregate_name` mean,
-///   median, stddev, from `SuiteReport.aggregates`) follow each name's
-///   iterations, as google/benchmark writes them.
+///   repetition, only `run_type: "aggregate"` entries (`aggregate_name`
+///   mean and median, from `SuiteReport.aggregates`), as google/benchmark
+///   writes them with `--benchmark_report_aggregates_only`; the standard
+///   deviation is a counter (`stddev_ns`) of the median entry, never an
+///   entry.  github-action-benchmark's `googlecpp` reader (src/extract.ts,
+///   src/write/findAlerts.ts) turns every entry into `{name, value:
+///   real_time}` and compares each with the *first* previous entry of its
+///   name at current / previous > 2 (its default 200 %): repetitions
+///   sharing a name compare each one with the previous run's first, and a
+///   `_stddev` entry that was 0 gives a ratio of infinity, so both raised
+///   alerts between two runs of the same code.
 /// - `xfd_bench_rows`: every other row (sizes, counts, ratios, model
 ///   outputs, skipped and failed rows with their reason), a key the three
 ///   readers ignore.  A skipped row is never a zero time.
@@ -103,7 +111,10 @@ public struct GoogleBenchmarkJSONReporter: Reporter {
                 "gate": first.gate.rawValue,
                 "label": "source=\(first.source.rawValue); depends=\(first.depends.rawValue); unit=\(first.unit)",
             ]
-            for (r, ns) in rows {
+            let scale = rows[0].ns / (rows[0].row.value ?? 1)
+            let aggregates = scale.isFinite ? report.aggregates[first.key] ?? [] : []
+            // One figure: its entry.  More: the aggregates stand for them (see above).
+            for (r, ns) in rows where aggregates.isEmpty {
                 var e = common
                 e["name"] = n
                 e["run_type"] = "iteration"
@@ -115,8 +126,8 @@ public struct GoogleBenchmarkJSONReporter: Reporter {
                 e[r.unit] = r.value ?? 0  // the figure in its own unit, as a user counter
                 benchmarks.append(e)
             }
-            let scale = rows[0].ns / (rows[0].row.value ?? 1)
-            for agg in report.aggregates[first.key] ?? [] where scale.isFinite {
+            let stddev = aggregates.first { $0.name == "stddev" }
+            for agg in aggregates where agg.name != "stddev" {
                 var e = common
                 e["name"] = "\(n)_\(agg.name)"
                 e["run_type"] = "aggregate"
@@ -127,6 +138,7 @@ public struct GoogleBenchmarkJSONReporter: Reporter {
                 e["real_time"] = agg.value * scale
                 e["cpu_time"] = agg.value * scale
                 e[first.unit] = agg.value
+                if agg.name == "median", let stddev { e["stddev_ns"] = stddev.value * scale }
                 benchmarks.append(e)
             }
         }

@@ -27,6 +27,12 @@ public enum RowStatus: String, Sendable, Codable, CaseIterable {
     /// A self-check ran and its figure is outside its tolerance; `value`
     /// holds the figure and `note` the expectation and the tolerance.
     case failed
+    /// A self-check on a timed figure stayed outside its tolerance on every
+    /// attempt while the machine's speed calibration moved beyond its
+    /// tolerance between them (`TimedCheck`): no evidence either way.
+    /// `value` holds the last attempt's figure, `note` every attempt.
+    /// Reported with a warning; not a failure (exit 0).
+    case disturbed
 }
 
 /// What a figure depends on besides the code.  `compare` gates a row across

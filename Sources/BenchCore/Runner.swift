@@ -22,6 +22,11 @@ public struct RunOptions: Sendable {
     public var commandLine: [String] = CommandLine.arguments
     /// `--filter`: benchmarks that run and rows that are kept; nil = all.
     public var filter: BenchmarkFilter? = nil
+    /// Whether a failed self-check on a timed figure (a check row whose gate
+    /// is not `exact`) makes the run exit 7.  `false` (`--timing-checks
+    /// report`): such rows keep `status=failed` and are named in a warning;
+    /// exact checks (sizes, counts) fail the run either way.
+    public var enforceTimingChecks = true
     public init() {}
 }
 
@@ -30,10 +35,19 @@ public struct RunOutcome: Sendable {
     public var directory: URL
     public var files: [String]
     public var environment: EnvironmentRecord
-    /// "CHECK FAILED" lines of every failed self-check; non-empty means exit 7.
+    /// "CHECK FAILED" lines of every failed self-check that fails the run;
+    /// non-empty means exit 7.
     public var failedChecks: [String]
+    /// `suite/benchmark/params/metric` of each check in `failedChecks`, once.
+    public var failedCheckNames: [String] = []
     /// Warnings and notes said after the run (already printed on stderr).
     public var notes: [String] = []
+
+    public init(directory: URL, files: [String], environment: EnvironmentRecord, failedChecks: [String],
+                failedCheckNames: [String] = [], notes: [String] = []) {
+        self.directory = directory; self.files = files; self.environment = environment
+        self.failedChecks = failedChecks; self.failedCheckNames = failedCheckNames; self.notes = notes
+    }
 }
 
 /// Runs suites: pins, calibrates, repeats, hands rows to reporters, and
@@ -103,6 +117,7 @@ public final class Runner {
         var files: [String] = []
         var finished: [String] = []
         var failedChecks: [String] = []
+        var failedCheckNames: [String] = []
         // Said after the run, so a bad-input error stays the only line it prints.
         var notes: [String] = []
         // A --filter that selected no benchmark by name must keep a row of its own.
@@ -207,7 +222,12 @@ public final class Runner {
                 record.complete = suite.name == suites.last?.name
                 try record.write(to: dir)
                 finished.append(suite.name)
-                failedChecks += ConsoleReport.failedChecks(rows)
+                let (fatal, reported) = Runner.failedChecks(rows, enforceTimingChecks: options.enforceTimingChecks)
+                failedChecks += ConsoleReport.failedChecks(fatal)
+                for name in fatal.map(ConsoleReport.checkName) where !failedCheckNames.contains(name) {
+                    failedCheckNames.append(name)
+                }
+                notes += Runner.checkWarnings(rows, reported: reported)
                 ConsoleReport.print(report, highlights: highlights, order: suite.consoleOrder)
             }
             // Against the fastest state of the whole run, so said at its end.
@@ -231,7 +251,37 @@ public final class Runner {
         try folder.commit()
         if let warning = RunFolder.linkLatest(root: options.outputRoot, runId: runId) { notes.append(warning) }
         notes.forEach(progress.note)
-        return RunOutcome(directory: folder.final, files: files, environment: env, failedChecks: failedChecks, notes: notes)
+        return RunOutcome(directory: folder.final, files: files, environment: env, failedChecks: failedChecks,
+                          failedCheckNames: failedCheckNames, notes: notes)
+    }
+
+    /// The failed check rows that fail the run, and those only reported:
+    /// with `enforceTimingChecks` false, a failed check on a timed figure
+    /// (gate not `exact`) is reported; exact checks always fail the run.
+    static func failedChecks(_ rows: [ResultRow], enforceTimingChecks: Bool)
+        -> (fatal: [ResultRow], reported: [ResultRow]) {
+        let failed = rows.filter { $0.status == .failed }
+        guard !enforceTimingChecks else { return (failed, []) }
+        return (failed.filter { $0.gate == .exact }, failed.filter { $0.gate != .exact })
+    }
+
+    /// Warnings said after the run: timed checks the machine moved under
+    /// (`disturbed`) and failed timed checks not enforced.
+    static func checkWarnings(_ rows: [ResultRow], reported: [ResultRow]) -> [String] {
+        func names(_ rows: [ResultRow]) -> String {
+            var seen: [String] = []
+            for n in rows.map(ConsoleReport.checkName) where !seen.contains(n) { seen.append(n) }
+            return seen.joined(separator: ", ")
+        }
+        var out: [String] = []
+        let disturbed = rows.filter { $0.status == .disturbed }
+        if !disturbed.isEmpty {
+            out.append("warning: timed self-check disturbed (the machine's speed moved under it; no verdict, rerun on a quieter machine): \(names(disturbed))")
+        }
+        if !reported.isEmpty {
+            out.append("warning: timed self-check failed, reported not enforced (--timing-checks report): \(names(reported))")
+        }
+        return out
     }
 
     /// What an interrupt leaves, in one line.

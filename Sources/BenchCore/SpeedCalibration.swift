@@ -51,6 +51,10 @@ public final class SpeedCalibration: @unchecked Sendable {
         return m
     }
 
+    /// One calibration's median, ticks per 1,000 adds; nil when every
+    /// sample migrated.
+    public func median() -> Double? { measure().summary?.median }
+
     /// The two rows of one repetition of a suite, `at=start` and `at=end`.
     public static func rows(suite: String, start: TimingSamples, end: TimingSamples) -> [ResultRow] {
         [("start", start), ("end", end)].map { at, m in

@@ -167,6 +167,11 @@ struct RunOptionGroup: ParsableArguments {
     var filter: String?
     @Flag(help: "Print what would run and roughly how long; run nothing.")
     var dryRun = false
+    @Option(help: ArgumentHelp("""
+        enforce: a failed self-check on a timed figure exits 7 (default); report: it is written \
+        (status=failed) and named in a warning, exit 0. Exact checks exit 7 either way.
+        """, valueName: "enforce|report"))
+    var timingChecks = "enforce"
 
     func validate() throws {
         guard repetitions >= 1 && repetitions <= 1000 else {
@@ -174,6 +179,9 @@ struct RunOptionGroup: ParsableArguments {
         }
         if let runId { try RunFolder.validate(runId: runId) }
         if let cpuModel { _ = try CPUModelSelection(cpuModel.text) }
+        guard ["enforce", "report"].contains(timingChecks) else {
+            throw BenchError.badInput("--timing-checks \(timingChecks): expected enforce or report")
+        }
     }
 
     func runOptions() throws -> RunOptions {
@@ -182,6 +190,7 @@ struct RunOptionGroup: ParsableArguments {
         o.quick = quick; o.repetitions = repetitions; o.cpu = cpu
         o.outputRoot = URL(fileURLWithPath: output); o.runId = runId; o.seed = seed
         o.keepSamples = samples; o.quiet = quiet; o.replace = replace
+        o.enforceTimingChecks = timingChecks == "enforce"
         for s in settings {
             // An empty VALUE reaches the parameter's kind, which says what it expects.
             let kv = s.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
@@ -215,7 +224,7 @@ struct RunOptionGroup: ParsableArguments {
         }
         if !outcome.failedChecks.isEmpty {
             let n = outcome.failedChecks.count
-            Benchmark.fail("\(n) self-check\(n == 1 ? "" : "s") failed (status=failed rows above)", .checkFailed)
+            Benchmark.fail("\(n) self-check\(n == 1 ? "" : "s") failed: \(outcome.failedCheckNames.joined(separator: ", ")) (status=failed rows above)", .checkFailed)
         }
     }
 }

@@ -226,6 +226,66 @@ import Testing
         #expect(try compare(check(0.5), check(0.7)).exitStatus == .ok)
     }
 
+    /// A timed check (gate info) as `ResultRow.check` writes it, `reps` times.
+    func infoCheck(_ v: Double, reps: Int = 1, status: RowStatus? = nil) -> [ResultRow] {
+        (1...reps).map { rep in
+            var r = ResultRow.check("s", "c", metric: "ratio", v, expected: 1, tolerance: 0.03, unit: "ratio",
+                                    source: .measured, depends: .machine, note: "test")
+            if let status { r.status = status }
+            r.repetition = rep
+            return r
+        }
+    }
+
+    /// The same check row in error: every sample migrated, no value, no check note.
+    func erroredCheck() -> [ResultRow] {
+        [ResultRow(suite: "s", benchmark: "c", metric: "ratio", source: .measured, gate: .info, depends: .machine,
+                   status: .error, value: nil, unit: "ratio", note: "every sample migrated between CPUs")]
+    }
+
+    @Test func aCheckThatFailedInTheBaselineAndStillFailsRegresses() throws {
+        let r = try compare(infoCheck(1.2), infoCheck(1.1))
+        #expect(row(r, "s/c/ratio")?.verdict == .regressed && row(r, "s/c/ratio")?.gated == true)
+        #expect(row(r, "s/c/ratio")?.detail.contains("failed in the baseline too") == true)
+        #expect(r.exitStatus == .regression)
+        // Fixed since the baseline: improved, not a failure.
+        let fixed = try compare(infoCheck(1.2), infoCheck(1.01))
+        #expect(row(fixed, "s/c/ratio")?.verdict == .improved && fixed.exitStatus == .ok)
+        // Passing on both sides with different values: the value's gate (info) is not gated.
+        let moved = try compare(infoCheck(0.98), infoCheck(1.02))
+        #expect(row(moved, "s/c/ratio")?.gated == false && moved.exitStatus == .ok)
+    }
+
+    @Test func aCheckThatErrorsOrDisappearsIsGatedWhateverItsValuesGate() throws {
+        let errored = try compare(infoCheck(1.0), erroredCheck())
+        #expect(row(errored, "s/c/ratio")?.verdict == .regressed)
+        #expect(row(errored, "s/c/ratio")?.detail.contains("check status ok -> error") == true)
+        #expect(errored.exitStatus == .regression)
+        // An info row that is not a check may disappear; a check may not.
+        let gone = try compare(infoCheck(1.0) + Fixture.info("i", 3, reps: 1), Fixture.info("i", 3, reps: 1))
+        #expect(row(gone, "s/c/ratio")?.verdict == .missing && row(gone, "s/c/ratio")?.gated == true)
+        #expect(gone.exitStatus == .regression)
+        let infoGone = try compare(infoCheck(1.0) + Fixture.info("i", 3, reps: 1), infoCheck(1.0))
+        #expect(infoGone.exitStatus == .ok)
+    }
+
+    @Test func aDisturbedCheckIsInconclusive() throws {
+        let r = try compare(infoCheck(1.0, reps: 2), infoCheck(1.1, reps: 2, status: .disturbed))
+        #expect(row(r, "s/c/ratio")?.verdict == .inconclusive && row(r, "s/c/ratio")?.gated == true)
+        #expect(r.exitStatus == .ok)
+        let strict = try compare(infoCheck(1.0, reps: 2), infoCheck(1.1, reps: 2, status: .disturbed)) {
+            $0.failOnInconclusive = true
+        }
+        #expect(strict.exitStatus == .inconclusive)
+    }
+
+    @Test func aNewCheckThatFailsRegresses() throws {
+        let r = try compare(Fixture.info("i", 3, reps: 1), Fixture.info("i", 3, reps: 1) + infoCheck(1.5))
+        #expect(row(r, "s/c/ratio")?.verdict == .regressed && r.exitStatus == .regression)
+        let passing = try compare(Fixture.info("i", 3, reps: 1), Fixture.info("i", 3, reps: 1) + infoCheck(1.0))
+        #expect(row(passing, "s/c/ratio")?.verdict == .onlyInCurrent && passing.exitStatus == .ok)
+    }
+
     @Test func reportsStateTheResult() throws {
         let r = try compare(Fixture.timing("t", Fixture.steady), Fixture.timing("t", Fixture.tenPercentSlower))
         let text = TextReport.render(r)

@@ -135,18 +135,19 @@ enum ReaderRequirements {
         let json = try #require(object as? [String: Any])
         let benchmarks = try #require(json["benchmarks"] as? [[String: Any]])
         let names = benchmarks.compactMap { $0["name"] as? String }
-        #expect(names == ["s/t/op", "s/t/op", "s/t/op_mean", "s/t/op_median", "s/t/op_stddev",
-                          "s/rdpid/op", "s/rdpid/op", "s/rdpid/op_mean", "s/rdpid/op_median", "s/rdpid/op_stddev"])
-        // 1000 ticks at 2 GHz = 500 ns.
-        #expect((benchmarks[0]["real_time"] as? NSNumber)?.doubleValue == 500)
-        #expect((benchmarks[0]["cpu_time"] as? NSNumber)?.doubleValue == 500)
-        #expect((benchmarks[0]["iterations"] as? NSNumber)?.intValue == 3)
-        #expect((benchmarks[1]["repetition_index"] as? NSNumber)?.intValue == 1)
-        #expect((benchmarks[3]["real_time"] as? NSNumber)?.doubleValue == 502.5)
-        #expect(benchmarks[3]["aggregate_name"] as? String == "median")
-        #expect(benchmarks[3]["source"] as? String == "measured")
-        #expect(benchmarks[5]["source"] as? String == "proxy")
-        #expect((benchmarks[5]["family_index"] as? NSNumber)?.intValue == 1)
+        // Two repetitions: the aggregates stand for them; no stddev entry.
+        #expect(names == ["s/t/op_mean", "s/t/op_median", "s/rdpid/op_mean", "s/rdpid/op_median"])
+        #expect(benchmarks.allSatisfy { $0["run_type"] as? String == "aggregate" })
+        // 1000 and 1010 ticks at 2 GHz: median 502.5 ns; stddev 7.07 ticks as a counter.
+        #expect((benchmarks[1]["real_time"] as? NSNumber)?.doubleValue == 502.5)
+        #expect((benchmarks[1]["cpu_time"] as? NSNumber)?.doubleValue == 502.5)
+        #expect(benchmarks[1]["aggregate_name"] as? String == "median")
+        let stddev = try #require((benchmarks[1]["stddev_ns"] as? NSNumber)?.doubleValue)
+        #expect(abs(stddev - 0.5 * 50.0.squareRoot()) < 1e-9)
+        #expect((benchmarks[1]["iterations"] as? NSNumber)?.intValue == 2)
+        #expect(benchmarks[1]["source"] as? String == "measured")
+        #expect(benchmarks[2]["source"] as? String == "proxy")
+        #expect((benchmarks[2]["family_index"] as? NSNumber)?.intValue == 1)
 
         let others = try #require(json["xfd_bench_rows"] as? [[String: Any]])
         #expect(others.count == 6)  // 2 sizes, 2 skipped, 2 model
@@ -158,6 +159,57 @@ enum ReaderRequirements {
         let model = try #require(others.first { $0["benchmark"] as? String == "exit model" })
         #expect(model["name"] as? String == "s/exit_model/policy=always_intercept/overhead")
         #expect(others.allSatisfy { $0["source"] is String && $0["depends"] is String })
+    }
+
+    @Test func oneRepetitionIsOneIterationEntry() throws {
+        let (object, dir) = try Self.write(Fixture.timing("t", [1000]), reporter: GoogleBenchmarkJSONReporter())
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(ReaderRequirements.googleViolations(object) == [])
+        let benchmarks = try #require((object as? [String: Any])?["benchmarks"] as? [[String: Any]])
+        #expect(benchmarks.count == 1)
+        #expect(benchmarks[0]["name"] as? String == "s/t/op" && benchmarks[0]["run_type"] as? String == "iteration")
+        #expect((benchmarks[0]["real_time"] as? NSNumber)?.doubleValue == 500)
+        #expect((benchmarks[0]["iterations"] as? NSNumber)?.intValue == 3)
+        #expect((benchmarks[0]["repetition_index"] as? NSNumber)?.intValue == 0)
+    }
+
+    /// Two runs of the same code on a shared machine: one repetition in
+    /// three twice as slow, and a figure whose repetitions agree exactly
+    /// (standard deviation 0) in one run and not in the other.
+    static func unchangedPair() -> (baseline: [ResultRow], current: [ResultRow]) {
+        (Fixture.timing("t", [1000, 1900, 1010]) + Fixture.timing("z", [40, 40, 40]),
+         Fixture.timing("t", [1005, 995, 2100]) + Fixture.timing("z", [40, 40, 41]))
+    }
+
+    static func extracted(_ rows: [ResultRow]) throws -> [GoogleCppReader.Bench] {
+        let (object, dir) = try write(rows, reporter: GoogleBenchmarkJSONReporter())
+        defer { try? FileManager.default.removeItem(at: dir) }
+        return GoogleCppReader.extract(object)
+    }
+
+    @Test func anUnchangedPairRaisesNoGooglecppAlert() throws {
+        let pair = Self.unchangedPair()
+        let prev = try Self.extracted(pair.baseline), cur = try Self.extracted(pair.current)
+        #expect(prev.map(\.name) == ["s/t/op_mean", "s/t/op_median", "s/z/op_mean", "s/z/op_median"])
+        #expect(GoogleCppReader.alerts(current: cur, previous: prev).isEmpty)
+        // The same runs written as before (every repetition under one name,
+        // and a stddev entry) alert twice: a repetition against the first
+        // previous one (2100 / 1000), and a stddev that was 0 (infinity).
+        func perRepetition(_ rows: [ResultRow]) -> [GoogleCppReader.Bench] {
+            rows.map { GoogleCppReader.Bench(name: "s/\($0.benchmark)/op", value: $0.value! / 2) }
+                + Dictionary(grouping: rows, by: \.benchmark).sorted { $0.key < $1.key }.map { b, r in
+                    GoogleCppReader.Bench(name: "s/\(b)/op_stddev", value: Summary(r.compactMap(\.value)).stddev / 2)
+                }
+        }
+        let old = GoogleCppReader.alerts(current: perRepetition(pair.current), previous: perRepetition(pair.baseline))
+        #expect(old.map(\.name) == ["s/t/op", "s/z/op_stddev"])
+        #expect(old.last?.ratio == .infinity)
+    }
+
+    @Test func aRealSlowdownStillAlerts() throws {
+        let prev = try Self.extracted(Fixture.timing("t", [1000, 1004, 998]))
+        let cur = try Self.extracted(Fixture.timing("t", [2500, 2510, 2490]))
+        #expect(GoogleCppReader.alerts(current: cur, previous: prev).map(\.name) == ["s/t/op_mean", "s/t/op_median"])
     }
 
     @Test func contextCarriesLoadAverageFromTheRecord() throws {
@@ -196,5 +248,32 @@ enum ReaderRequirements {
         #expect((list[0]["value"] as? NSNumber)?.doubleValue == 502.5)
         #expect(list[0]["unit"] as? String == "ns")
         #expect((list[0]["extra"] as? String)?.contains("source=measured") == true)
+    }
+}
+
+/// github-action-benchmark's `googlecpp` reader and alert rule, written from
+/// reading benchmark-action/github-action-benchmark: src/extract.ts
+/// (`extractGoogleCppResult`, commit 8157ef49c686) maps *every* entry of
+/// `benchmarks` to `{name: b.name, value: b.real_time}`, aggregates and
+/// iterations alike; src/write/findAlerts.ts (commit 7605d51d372e) compares
+/// each current bench with the first previous bench of the same name,
+/// `ratio = current.value / prev.value` (`googlecpp` is smaller-is-better in
+/// src/write/biggerIsBetter.ts), and alerts when `ratio > threshold`, 2.0
+/// for the default `alert-threshold` of 200 %.  JavaScript's x / 0 is
+/// Infinity and 0 / 0 NaN, as Swift's Double division.
+enum GoogleCppReader {
+    struct Bench: Equatable { var name: String; var value: Double }
+
+    static func extract(_ object: Any) -> [Bench] {
+        let list = (object as? [String: Any])?["benchmarks"] as? [[String: Any]] ?? []
+        return list.map { Bench(name: $0["name"] as? String ?? "", value: ($0["real_time"] as? NSNumber)?.doubleValue ?? .nan) }
+    }
+
+    static func alerts(current: [Bench], previous: [Bench], threshold: Double = 2.0) -> [(name: String, ratio: Double)] {
+        current.compactMap { cur in
+            guard let prev = previous.first(where: { $0.name == cur.name }) else { return nil }
+            let ratio = cur.value / prev.value
+            return ratio > threshold ? (cur.name, ratio) : nil
+        }
     }
 }

@@ -34,6 +34,28 @@ import Testing
         #expect(TextReport.render(r).contains("warning: s: speed calibration"))
     }
 
+    @Test func aFasterCurrentStateIsNamedToo() throws {
+        let r = try compare(Fixture.timing("t", Fixture.steady) + calibration(780),
+                            Fixture.timing("t", Fixture.steadyAgain) + calibration(754))
+        let w = r.warnings.filter { $0.contains("different speed states") }
+        #expect(w.first?.hasPrefix("s: speed calibration 780.5 (baseline) vs 754.5 (current)") == true)
+    }
+
+    /// A timing change between two speed states is not a verdict: the
+    /// same +10 % is a regression in one state and inconclusive across two.
+    @Test func aChangeAcrossSpeedStatesIsInconclusive() throws {
+        let across = try compare(Fixture.timing("t", Fixture.steady) + calibration(754),
+                                 Fixture.timing("t", Fixture.tenPercentSlower) + calibration(790))
+        let row = try #require(across.rows.first { $0.name == "s/t/op" })
+        #expect(row.verdict == .inconclusive && row.gated)
+        #expect(row.detail.hasPrefix("would be regressed, but the runs' speed calibrations differ by +4.8%"))
+        #expect(across.exitStatus == .ok)
+        let same = try compare(Fixture.timing("t", Fixture.steady) + calibration(754),
+                               Fixture.timing("t", Fixture.tenPercentSlower) + calibration(760))
+        #expect(same.rows.first { $0.name == "s/t/op" }?.verdict == .regressed)
+        #expect(same.exitStatus == .regression)
+    }
+
     @Test func sameStateOrNoCalibrationSaysNothing() throws {
         let same = try compare(Fixture.timing("t", Fixture.steady) + calibration(754),
                                Fixture.timing("t", Fixture.steadyAgain) + calibration(760))

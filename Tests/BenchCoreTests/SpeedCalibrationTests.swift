@@ -30,6 +30,16 @@ import Testing
         #expect(SpeedCalibration.comparisonWarning(suite: "xsave", baseline: 0, current: 780) == nil)
     }
 
+    /// A faster current run is another speed state as much as a slower one:
+    /// its timings would read as improvements that are not.
+    @Test func compareWarnsInBothDirections() {
+        let slower = SpeedCalibration.comparisonWarning(suite: "xsave", baseline: 754, current: 780)
+        let faster = SpeedCalibration.comparisonWarning(suite: "xsave", baseline: 780, current: 754)
+        #expect(slower?.contains("+3.4%") == true)
+        #expect(faster?.contains("-3.3%") == true && faster?.contains("different speed states") == true)
+        #expect(SpeedCalibration.comparisonWarning(suite: "xsave", baseline: 770, current: 754) == nil)
+    }
+
     @Test func rowsAreInfoTimingRowsAtStartAndEnd() {
         let rows = SpeedCalibration.rows(suite: "xsave", start: TimingSamples(perOp: [754, 755, 753]),
                                          end: TimingSamples(perOp: []))

@@ -18,8 +18,19 @@ struct CLI {
     static func run(_ args: [String], interruptWhen: ((Process) -> Bool)? = nil) throws -> Result {
         let p = Process()
         p.executableURL = binary
-        p.arguments = args
+        p.arguments = reportingTimingChecks(args)
         return try launch(p, interruptWhen: interruptWhen)
+    }
+
+    /// `run` and `all` report failed self-checks on timed figures instead
+    /// of enforcing them (`--timing-checks report`), unless the test names
+    /// `--timing-checks` itself: a test about files, streams or signals must
+    /// not fail because the machine was busy when a timing check ran.
+    /// Exact checks fail the run either way.
+    static func reportingTimingChecks(_ args: [String]) -> [String] {
+        guard let command = args.first, ["run", "all"].contains(command),
+              !args.contains("--timing-checks"), !args.contains("--help") else { return args }
+        return args + ["--timing-checks", "report"]
     }
 
     /// Starts `p` with stdout and stderr captured; `interruptWhen` is polled

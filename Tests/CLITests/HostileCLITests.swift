@@ -11,7 +11,7 @@ extension CLI {
     /// `exec benchmark ARGS REDIRECTIONS`.
     static func shell(_ args: [String], setup: String = "", redirect: String = "",
                       environment: [String: String] = [:], in folder: URL? = nil) throws -> Result {
-        let quoted = ([binary.path] + args).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        let quoted = ([binary.path] + reportingTimingChecks(args)).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
         p.arguments = ["-c", "\(setup)\nexec \(quoted.joined(separator: " ")) \(redirect)"]

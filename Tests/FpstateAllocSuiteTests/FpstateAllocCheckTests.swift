@@ -112,6 +112,28 @@ final class HalfResidentAllocator: StateAllocator {
         }
     }
 
+    /// The cold heap is made for every heap allocator (page-granular ones
+    /// are cold in `lifecycle` already), one fleet per allocator and round,
+    /// and frees every buffer.
+    @Test func coldHeapTakesOneFleetPerHeapAllocatorAndRound() throws {
+        let ctx = context(["latency-vcpus": "8"])
+        let cfg = try FpstateAllocConfig(ctx)
+        let suite = FpstateAllocBenchmarks()
+        #expect(ColdHeap.mallocTrim != nil)  // glibc
+        let allocators = try suite.makeAllocators(cfg)
+        let rows = try ColdHeap.rows(suite: suite.name, ctx: ctx, cfg: cfg, allocators: allocators) { suite.params(cfg, $0) }
+        let timed = rows.filter { $0.metric == "create_ticks" }
+        let heaps = allocators.filter { $0.allocator.map { !$0.pageGranular } ?? false }.map(\.label)
+        #expect(timed.compactMap { $0.params["allocator"] } == heaps && heaps == ["malloc", "posix-memalign"])
+        for r in timed {
+            #expect(r.status == .ok && r.benchmark == "cold-heap" && r.unit == "ticks")
+            #expect((r.summary?.count ?? 0) + (r.migrationsDropped ?? 0) == cfg.rounds * 8)
+        }
+        #expect(rows.filter { $0.metric == "allocations" }.allSatisfy { $0.value == Double(cfg.rounds * 8) })
+        #expect(rows.filter { $0.metric == "unfreed_buffers" }.count == 2)
+        #expect(rows.filter { $0.metric == "unfreed_buffers" }.allSatisfy { $0.status == .ok && $0.value == 0 })
+    }
+
     /// Every row of a small run carries the source its kind declares, and
     /// rows depend on what chose their inputs.
     @Test func smallRunMatchesTheSourceTable() throws {

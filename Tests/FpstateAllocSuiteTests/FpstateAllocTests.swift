@@ -85,6 +85,30 @@ enum Fixture {
         #expect(FleetPlan(vcpus: 64, adoptionPercent: 50, seed: 5) != FleetPlan(vcpus: 64, adoptionPercent: 50, seed: 6))
         #expect(FleetPlan.share(1024, percent: 10) == 102)
     }
+
+    /// A share rounds to the nearest vCPU, not down: the fleets `summary`
+    /// reads (16 vCPUs at 10 %: 2 adopters, 12.5 %) depend on it.
+    @Test func sharesRoundToTheNearestVCPU() {
+        let cases: [(n: Int, percent: Double, count: Int)] = [
+            (16, 10, 2), (16, 50, 8), (10, 15, 2), (1, 50, 1), (1, 49, 0), (3, 50, 2), (1024, 10, 102), (7, 0, 0), (7, 100, 7),
+        ]
+        for c in cases {
+            #expect(FleetPlan.share(c.n, percent: c.percent) == c.count, "\(c.n) vCPUs at \(c.percent) %")
+            let plan = FleetPlan(vcpus: c.n, cpuidPercent: 100, adoptionPercent: c.percent, seed: 3)
+            #expect(plan.adopts.filter { $0 }.count == c.count, "\(c.n) vCPUs at \(c.percent) %")
+        }
+    }
+
+    /// Exposure and adoption are weighted by their own percentages: a plan
+    /// whose two shares differ has different counts, and each policy ends
+    /// with its own number of expanded buffers.
+    @Test func exposureAndAdoptionKeepTheirOwnShares() throws {
+        let s = try Fixture.spr()
+        let plan = FleetPlan(vcpus: 16, cpuidPercent: 50, adoptionPercent: 10, seed: 1)
+        #expect(plan.cpuidAMX.filter { $0 }.count == 8 && plan.adopts.filter { $0 }.count == 2)
+        let counts = Policy.allCases.map { FleetSimulator.expandedCount(plan, policy: $0, sizes: s) }
+        #expect(counts == [16, 8, 2])
+    }
 }
 
 @Suite(.serialized) struct MemoryTests {

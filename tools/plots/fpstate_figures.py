@@ -4,13 +4,18 @@ fpstate-alloc-memory.png   fleet resident memory (MiB, linear) against vCPU
                            count, one panel per AMX adoption level; policies
                            in fixed colours and line styles, the ones that
                            coincide drawn thicker underneath and said so.
-fpstate-alloc-latency.png  per lifecycle event: median with p25-p75 bars and
-                           p5/p95 as small ticks, policies side by side, one
-                           panel per allocator, linear ticks.
+fpstate-alloc-latency.png  per lifecycle event: the five quantiles p5, p25,
+                           median, p75, p95 (bar p25-p75, thin line with end
+                           ticks p5-p95), policies side by side, one panel
+                           per allocator, linear ticks; heap allocators also
+                           show the expanded buffer's creation on a cold heap
+                           (`cold-heap`, first-touch page faults) next to the
+                           lifecycle's warm heap.
 """
 from __future__ import annotations
 
 import pathlib
+from types import SimpleNamespace
 import sys
 
 import matplotlib.pyplot as plt
@@ -21,6 +26,16 @@ from answers import _style  # noqa: E402
 
 EVENTS = [("create_ticks", "create"), ("set_cpuid_ticks", "KVM_SET_CPUID2"),
           ("first_use_ticks", "first use (#NM)"), ("destroy_ticks", "destroy")]
+COLD = "create, cold heap\n(expanded size)"
+
+
+def _quantiles(ax, x: float, r, color: str, marker: str, label: str) -> None:
+    """p5, p25, median, p75, p95 of one row at x: a bar p25-p75 around the
+    median's marker, a thin line p5-p95 with a tick at each end."""
+    ax.errorbar([x], [r.value], yerr=[[r.value - r.p25], [r.p75 - r.value]], color=color,
+                marker=marker, capsize=3, linestyle="none", label=label)
+    ax.plot([x, x], [r.p5, r.p95], color=color, linewidth=0.8, alpha=0.5)
+    ax.plot([x, x], [r.p5, r.p95], color=color, marker="_", markersize=7, linestyle="none", alpha=0.8)
 
 
 def memory_series(df) -> tuple[str, dict[float, dict[str, list[tuple[float, float]]]]] | None:
@@ -99,6 +114,7 @@ def plot_latency(run_dir: pathlib.Path) -> pathlib.Path | None:
     if not points:
         return None
     life = df[(df.benchmark == "lifecycle") & (df.status == "ok") & df.metric.isin([m for m, _ in EVENTS])]
+    cold = df[(df.benchmark == "cold-heap") & (df.status == "ok") & (df.metric == "create_ticks")]
     allocators = list(dict.fromkeys(life.allocator.dropna()))
     policies = sorted(set(life.policy.dropna()))
     cols = 2
@@ -116,10 +132,13 @@ def plot_latency(run_dir: pathlib.Path) -> pathlib.Path | None:
                     continue
                 med, p25, p75, p5, p95 = points[allocator][policy][metric]
                 x = j + (i - (len(policies) - 1) / 2) * width
-                ax.errorbar([x], [med], yerr=[[med - p25], [p75 - med]], color=color,
-                            marker=marker, capsize=3, linestyle="none", label=policy)
-                ax.plot([x, x], [p5, p95], color=color, linewidth=0.8, alpha=0.5)
-        ax.set_xticks(range(len(EVENTS)), [e for _, e in EVENTS], fontsize=8)
+                _quantiles(ax, x, SimpleNamespace(value=med, p25=p25, p75=p75, p5=p5, p95=p95), color, marker, policy)
+        labels = [e for _, e in EVENTS]
+        c = cold[cold.allocator == allocator] if not cold.empty else cold
+        if not c.empty:
+            _quantiles(ax, len(EVENTS), c.iloc[0], "0.25", "D", "cold heap (any policy's expanded buffer)")
+            labels.append(COLD)
+        ax.set_xticks(range(len(labels)), labels, fontsize=8)
         ax.set_ylim(bottom=0)
         ax.set_title(f"allocator {allocator} ({', '.join(sorted(set(sub.source.astype(str))))})", fontsize=10)
         ax.set_ylabel("TSC ticks per event")
@@ -127,8 +146,9 @@ def plot_latency(run_dir: pathlib.Path) -> pathlib.Path | None:
     handles, labels = axes.flat[0].get_legend_handles_labels()
     unique = dict(zip(labels, handles))
     fig.legend(unique.values(), unique.keys(), loc="upper center", bbox_to_anchor=(0.5, 0.955), ncol=len(unique),
-               fontsize="small", title="median with p25-p75 bar; thin line p5-p95")
-    fig.suptitle("fpstate buffer lifecycle latency per event (mmap = vzalloc stand-in: proxy)")
+               fontsize="small", title="marker median, bar p25-p75, thin line p5-p95 (ticks at p5 and p95)")
+    fig.suptitle("fpstate buffer lifecycle latency per event (mmap = vzalloc stand-in: proxy; "
+                 "malloc and posix-memalign: warm heap, and a cold one)")
     fig.tight_layout(rect=(0, 0, 1, 0.88))
     out = run_dir / "fpstate-alloc-latency.png"
     fig.savefig(out, dpi=100)

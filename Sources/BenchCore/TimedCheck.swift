@@ -1,0 +1,126 @@
+import Foundation
+
+/// One attempt of a self-check on a timed figure: the figure, and the
+/// machine's speed calibration (ticks per 1,000 dependent adds,
+/// `SpeedCalibration`) just before and just after it; nil where every
+/// calibration sample migrated.
+public struct TimedCheckAttempt: Sendable, Equatable {
+    public var value: Double
+    public var calibrationBefore: Double?
+    public var calibrationAfter: Double?
+
+    public init(value: Double, calibrationBefore: Double?, calibrationAfter: Double?) {
+        self.value = value; self.calibrationBefore = calibrationBefore; self.calibrationAfter = calibrationAfter
+    }
+}
+
+/// What a timed self-check decided.
+public enum TimedCheckVerdict: String, Sendable, Equatable {
+    /// An attempt lay within the tolerance.
+    case passed
+    /// Every attempt lay outside, on a machine whose speed held still: the
+    /// deviation persists, the check fails (`RowStatus.failed`, exit 7).
+    case failed
+    /// Every attempt lay outside, and the speed calibration moved beyond
+    /// `SpeedCalibration.driftTolerance` across them: the machine changed
+    /// under the check, which proves nothing (`RowStatus.disturbed`).
+    case disturbed
+}
+
+/// Self-checks on timed figures decide on repeated evidence.
+///
+/// A single excursion on a shared machine is not a fault: a check outside
+/// its tolerance is measured again, up to `maxAttempts` times, each attempt
+/// bracketed by the speed calibration.  It passes at the first attempt
+/// within the tolerance; it fails only when every attempt is outside and
+/// the calibration held; when the calibration moved, the verdict is
+/// `disturbed`.  A real fault (a slowdown, a wrong estimator) is outside on
+/// every attempt, so it still fails.  Checks of exact figures (sizes,
+/// counts) never use this: they are strict (`ResultRow.check`).
+public enum TimedCheck {
+    /// Attempts before a persistent deviation fails.
+    public static let maxAttempts = 3
+
+    /// `value` within `tolerance` of `expected` (absolute), as `ResultRow.check` decides.
+    public static func within(_ value: Double, expected: Double, tolerance: Double) -> Bool {
+        value.isFinite && expected.isFinite && abs(value - expected) <= tolerance
+    }
+
+    /// Largest relative spread of the calibrations around the attempts,
+    /// `max / min - 1`; nil with fewer than two calibrations.
+    public static func calibrationDrift(_ attempts: [TimedCheckAttempt]) -> Double? {
+        let c = attempts.flatMap { [$0.calibrationBefore, $0.calibrationAfter] }.compactMap { $0 }.filter { $0 > 0 }
+        guard c.count >= 2, let lo = c.min(), let hi = c.max() else { return nil }
+        return hi / lo - 1
+    }
+
+    /// The verdict on the attempts so far, or nil when another attempt is
+    /// due (the last one was outside and fewer than `maxAttempts` were made).
+    /// Precondition: `attempts` non-empty.
+    public static func verdict(_ attempts: [TimedCheckAttempt], expected: Double, tolerance: Double,
+                               maxAttempts: Int = maxAttempts) -> TimedCheckVerdict? {
+        precondition(!attempts.isEmpty)
+        if within(attempts.last!.value, expected: expected, tolerance: tolerance) { return .passed }
+        guard attempts.count >= maxAttempts else { return nil }
+        let drift = calibrationDrift(attempts) ?? 0
+        return drift > SpeedCalibration.driftTolerance ? .disturbed : .failed
+    }
+
+    /// Runs `attempt` (its argument: the 0-based attempt number) until the
+    /// verdict is decided, calling `calibrate` (ticks per 1,000 adds, e.g.
+    /// `SpeedCalibration.median`) before the first and after every attempt.
+    /// Returns every attempt, the verdict and the payload of the last
+    /// attempt (the one that decided).
+    public static func run<Payload>(calibrate: () -> Double?, expected: Double, tolerance: Double,
+                                    maxAttempts: Int = maxAttempts,
+                                    _ attempt: (Int) throws -> (value: Double, payload: Payload)) rethrows
+        -> (attempts: [TimedCheckAttempt], verdict: TimedCheckVerdict, payload: Payload) {
+        var before = calibrate()
+        var attempts: [TimedCheckAttempt] = []
+        while true {
+            let made = try attempt(attempts.count)
+            let after = calibrate()
+            attempts.append(TimedCheckAttempt(value: made.value, calibrationBefore: before, calibrationAfter: after))
+            before = after
+            if let v = verdict(attempts, expected: expected, tolerance: tolerance, maxAttempts: maxAttempts) {
+                return (attempts, v, made.payload)
+            }
+        }
+    }
+
+    /// The row of a timed check: `ResultRow.check` of the last attempt's
+    /// value, with the verdict as its status and every attempt (value and
+    /// the calibrations around it) in its note.
+    public static func row(_ suite: String, _ benchmark: String, _ params: Params = [:], metric: String,
+                           attempts: [TimedCheckAttempt], verdict: TimedCheckVerdict, expected: Double,
+                           tolerance: Double, unit: String, source: FigureSource, depends: HostDependency,
+                           note: String, maxAttempts: Int = maxAttempts) -> ResultRow {
+        precondition(!attempts.isEmpty)
+        func number(_ v: Double?) -> String { v.map { String(format: "%.1f", $0) } ?? "none" }
+        let list = attempts.map { a in
+            "\(String(format: "%.4g", a.value)) (calibration \(number(a.calibrationBefore)) -> \(number(a.calibrationAfter)))"
+        }.joined(separator: ", ")
+        let drift = calibrationDrift(attempts).map { String(format: "%.1f%%", 100 * $0) } ?? "unknown"
+        let evidence = "timed check, \(attempts.count) of at most \(maxAttempts) attempts: \(list); "
+            + "calibration spread \(drift) (tolerance \(String(format: "%.0f%%", 100 * SpeedCalibration.driftTolerance)))"
+        var row = ResultRow.check(suite, benchmark, params, metric: metric, attempts.last!.value, expected: expected,
+                                  tolerance: tolerance, unit: unit, source: source, depends: depends,
+                                  note: note + "; " + evidence)
+        switch verdict {
+        case .passed: row.status = .ok
+        case .failed: row.status = .failed
+        case .disturbed:
+            row.status = .disturbed
+            row.note += " (DISTURBED: the machine's speed moved under the check; no verdict)"
+        }
+        return row
+    }
+
+    /// Whether a row's note is a self-check's (`ResultRow.check` writes
+    /// "...; expected E ± T unit: within|OUTSIDE"): how `compare` knows a
+    /// check row whatever its gate.
+    public static func isCheckNote(_ note: String) -> Bool {
+        note.contains("; expected ") && note.contains(" ± ")
+            && (note.contains(": within") || note.contains(": OUTSIDE"))
+    }
+}
