@@ -8,9 +8,26 @@ public struct TimedCheckAttempt: Sendable, Equatable {
     public var value: Double
     public var calibrationBefore: Double?
     public var calibrationAfter: Double?
+    /// The expectation and tolerance of this attempt, for a check whose
+    /// reference is measured in the same attempt (e.g. the same work timed
+    /// alone); nil: the check's fixed ones.
+    public var expected: Double?
+    public var tolerance: Double?
 
-    public init(value: Double, calibrationBefore: Double?, calibrationAfter: Double?) {
+    public init(value: Double, calibrationBefore: Double?, calibrationAfter: Double?,
+                expected: Double? = nil, tolerance: Double? = nil) {
         self.value = value; self.calibrationBefore = calibrationBefore; self.calibrationAfter = calibrationAfter
+        self.expected = expected; self.tolerance = tolerance
+    }
+}
+
+/// One measured figure of a timed check and what it is checked against.
+public struct TimedCheckMeasure: Sendable {
+    public var value: Double
+    public var expected: Double
+    public var tolerance: Double
+    public init(value: Double, expected: Double, tolerance: Double) {
+        self.value = value; self.expected = expected; self.tolerance = tolerance
     }
 }
 
@@ -60,7 +77,8 @@ public enum TimedCheck {
     public static func verdict(_ attempts: [TimedCheckAttempt], expected: Double, tolerance: Double,
                                maxAttempts: Int = maxAttempts) -> TimedCheckVerdict? {
         precondition(!attempts.isEmpty)
-        if within(attempts.last!.value, expected: expected, tolerance: tolerance) { return .passed }
+        let last = attempts.last!
+        if within(last.value, expected: last.expected ?? expected, tolerance: last.tolerance ?? tolerance) { return .passed }
         guard attempts.count >= maxAttempts else { return nil }
         let drift = calibrationDrift(attempts) ?? 0
         return drift > SpeedCalibration.driftTolerance ? .disturbed : .failed
@@ -88,6 +106,38 @@ public enum TimedCheck {
         }
     }
 
+    /// Several checks decided by one measurement whose references are
+    /// measured with it (each attempt returns every check's value,
+    /// expectation and tolerance): the measurement is repeated while any
+    /// check is undecided; a decided check keeps its attempts and the
+    /// payload of the attempt that decided it.  Calls `calibrate` before the
+    /// first and after every attempt.  Precondition: `checks` >= 1 and every
+    /// attempt returns `checks` measures.
+    public static func runTogether<Payload>(checks: Int, calibrate: () -> Double?, maxAttempts: Int = maxAttempts,
+                                            _ attempt: (Int) throws -> (measures: [TimedCheckMeasure], payload: Payload)) rethrows
+        -> [(attempts: [TimedCheckAttempt], verdict: TimedCheckVerdict, payload: Payload)] {
+        precondition(checks >= 1)
+        var before = calibrate()
+        var attempts = Array(repeating: [TimedCheckAttempt](), count: checks)
+        var decided = [(verdict: TimedCheckVerdict, payload: Payload)?](repeating: nil, count: checks)
+        var n = 0
+        while decided.contains(where: { $0 == nil }) {
+            let made = try attempt(n)
+            n += 1
+            precondition(made.measures.count == checks)
+            let after = calibrate()
+            for (i, m) in made.measures.enumerated() where decided[i] == nil {
+                attempts[i].append(TimedCheckAttempt(value: m.value, calibrationBefore: before, calibrationAfter: after,
+                                                     expected: m.expected, tolerance: m.tolerance))
+                if let v = verdict(attempts[i], expected: m.expected, tolerance: m.tolerance, maxAttempts: maxAttempts) {
+                    decided[i] = (v, made.payload)
+                }
+            }
+            before = after
+        }
+        return (0..<checks).map { (attempts[$0], decided[$0]!.verdict, decided[$0]!.payload) }
+    }
+
     /// The row of a timed check: `ResultRow.check` of the last attempt's
     /// value, with the verdict as its status and every attempt (value and
     /// the calibrations around it) in its note.
@@ -98,7 +148,8 @@ public enum TimedCheck {
         precondition(!attempts.isEmpty)
         func number(_ v: Double?) -> String { v.map { String(format: "%.1f", $0) } ?? "none" }
         let list = attempts.map { a in
-            "\(String(format: "%.4g", a.value)) (calibration \(number(a.calibrationBefore)) -> \(number(a.calibrationAfter)))"
+            String(format: "%.4g", a.value) + (a.expected.map { String(format: " against %.4g", $0) } ?? "")
+                + " (calibration \(number(a.calibrationBefore)) -> \(number(a.calibrationAfter)))"
         }.joined(separator: ", ")
         let drift = calibrationDrift(attempts).map { String(format: "%.1f%%", 100 * $0) } ?? "unknown"
         let evidence = "timed check, \(attempts.count) of at most \(maxAttempts) attempts: \(list); "
