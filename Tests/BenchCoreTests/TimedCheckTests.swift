@@ -32,6 +32,20 @@ import Testing
                                    expected: 1, tolerance: 0.03) == .failed)
     }
 
+    @Test func aDeviationTheMoveCannotExplainStillFails() {
+        // +3.9 % of speed cannot make 1.5 out of 1: an injected +50 % fault fails under a small move.
+        let moved = [attempt(1.5, 760, 790), attempt(1.49, 790, 770), attempt(1.51, 770, 775)]
+        #expect(TimedCheck.verdict(moved, expected: 1, tolerance: 0.03) == .failed)
+        // Per-attempt references (measured with the figure) are what the move is weighed against.
+        let own = [TimedCheckAttempt(value: 22.5, calibrationBefore: 843, calibrationAfter: 846, expected: 14.9, tolerance: 5.2),
+                   TimedCheckAttempt(value: 22.4, calibrationBefore: 846, calibrationAfter: 820, expected: 14.3, tolerance: 5.1),
+                   TimedCheckAttempt(value: 22.5, calibrationBefore: 820, calibrationAfter: 842, expected: 14.9, tolerance: 5.2)]
+        #expect(TimedCheck.verdict(own, expected: 0, tolerance: 0) == .failed)
+        // The same attempts with a reference the move can reach are disturbed.
+        let near = own.map { a -> TimedCheckAttempt in var b = a; b.expected = a.value - a.tolerance! - 0.5; return b }
+        #expect(TimedCheck.verdict(near, expected: 0, tolerance: 0) == .disturbed)
+    }
+
     @Test func runStopsAtTheFirstAttemptWithinAndAtTheBound() {
         var values = [0.934, 0.998, 0.5]
         var calls = 0
@@ -43,7 +57,9 @@ import Testing
         values = [0.9, 0.9, 0.9]
         let failed = TimedCheck.run(calibrate: { 760 }, expected: 1, tolerance: 0.03) { i in (value: values[i], payload: i) }
         #expect(failed.verdict == .failed && failed.attempts.count == TimedCheck.maxAttempts && failed.payload == 2)
-        // The calibration after one attempt is the one before the next.
+        // The calibration after one attempt is the one before the next; a
+        // +5.3 % move can explain 0.94 against 1 (not 0.9: that one fails).
+        values = [0.94, 0.94, 0.94]
         var c = [760.0, 800, 770, 765].makeIterator()
         let disturbed = TimedCheck.run(calibrate: { c.next() }, expected: 1, tolerance: 0.03) { i in (value: values[i], payload: i) }
         #expect(disturbed.verdict == .disturbed)
