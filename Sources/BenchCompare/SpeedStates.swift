@@ -35,16 +35,36 @@ enum SpeedStates {
     /// differ becomes `inconclusive` (rerun in one state), and says why.
     /// An unchanged rerun that lands in another state must not read as a
     /// regression; a real change measured in another state is not proven.
+    /// A duration whose change is beyond the threshold even after the
+    /// calibrations' change is taken out of it (current / baseline over the
+    /// calibrations' ratio) keeps its verdict: a slower speed state scales
+    /// durations by at most its own change, so the rest is the code's.
     static func qualify(_ rows: inout [RowComparison], differing: [String: Double]) {
         for i in rows.indices where rows[i].gate == .timing && [.regressed, .improved].contains(rows[i].verdict) {
             guard let change = differing[rows[i].suite] else { continue }
             // A self-check that fails is a regression whatever the speed.
             guard !rows[i].detail.contains("self-check") else { continue }
+            if let net = beyondSpeedStates(rows[i], calibrationChange: change) {
+                rows[i].detail = String(format: "%+.1f%% once the speed calibrations' %+.1f%% is taken out, still beyond the threshold; ",
+                                        100 * net, 100 * change) + rows[i].detail
+                continue
+            }
             let was = rows[i].verdict.rawValue
             rows[i].verdict = .inconclusive
             rows[i].detail = String(format: "would be %@, but the runs' speed calibrations differ by %+.1f%% (tolerance %.0f%%): another speed state, rerun; ",
                                     was, 100 * change, 100 * SpeedCalibration.compareTolerance) + rows[i].detail
         }
+    }
+
+    /// The change of a duration row net of the calibrations' change, when
+    /// it is beyond the row's threshold in the direction of its verdict;
+    /// nil otherwise (and for rates, which the calibration does not scale).
+    static func beyondSpeedStates(_ row: RowComparison, calibrationChange: Double) -> Double? {
+        guard Direction(unit: row.unit) == .lowerIsBetter, let rc = row.relativeChange,
+              let threshold = row.thresholdPercent, calibrationChange > -1 else { return nil }
+        let net = (1 + rc) / (1 + calibrationChange) - 1
+        guard abs(net) * 100 > threshold, (net > 0) == (rc > 0) else { return nil }
+        return net
     }
 
     /// Median calibration per suite, ticks per 1,000 adds.

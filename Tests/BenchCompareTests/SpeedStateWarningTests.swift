@@ -56,6 +56,21 @@ import Testing
         #expect(same.exitStatus == .regression)
     }
 
+    @Test func aChangeBeyondTheSpeedStatesStaysARegression() throws {
+        // +20 % against a calibration +4.8 % slower: +14.5 % net, beyond the 5 % threshold.
+        let twenty = Fixture.steady.map { $0 * 1.2 }
+        let beyond = try compare(Fixture.timing("t", Fixture.steady) + calibration(754),
+                                 Fixture.timing("t", twenty) + calibration(790))
+        let row = try #require(beyond.rows.first { $0.name == "s/t/op" })
+        #expect(row.verdict == .regressed)
+        #expect(row.detail.contains("once the speed calibrations' +4.8% is taken out"))
+        #expect(beyond.exitStatus == .regression)
+        // The same +20 % against a calibration +20 % slower is the machine's: inconclusive.
+        let explained = try compare(Fixture.timing("t", Fixture.steady) + calibration(754),
+                                    Fixture.timing("t", twenty) + calibration(905))
+        #expect(explained.rows.first { $0.name == "s/t/op" }?.verdict == .inconclusive)
+    }
+
     @Test func sameStateOrNoCalibrationSaysNothing() throws {
         let same = try compare(Fixture.timing("t", Fixture.steady) + calibration(754),
                                Fixture.timing("t", Fixture.steadyAgain) + calibration(760))
