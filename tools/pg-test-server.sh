@@ -18,7 +18,8 @@ if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
     exit 1
 fi
 owner() {
-    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+    # From /: the postgres user may not enter the caller's folder (a root-only temporary clone).
+    if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 case $cmd in
