@@ -102,17 +102,15 @@ public enum TimedCheck {
                                     maxAttempts: Int = maxAttempts,
                                     _ attempt: (Int) throws -> (value: Double, payload: Payload)) rethrows
         -> (attempts: [TimedCheckAttempt], verdict: TimedCheckVerdict, payload: Payload) {
-        var before = calibrate()
-        var attempts: [TimedCheckAttempt] = []
-        while true {
-            let made = try attempt(attempts.count)
-            let after = calibrate()
-            attempts.append(TimedCheckAttempt(value: made.value, calibrationBefore: before, calibrationAfter: after))
-            before = after
-            if let v = verdict(attempts, expected: expected, tolerance: tolerance, maxAttempts: maxAttempts) {
-                return (attempts, v, made.payload)
-            }
+        let decided = try runTogether(checks: 1, calibrate: calibrate, maxAttempts: maxAttempts) { i in
+            let made = try attempt(i)
+            return ([TimedCheckMeasure(value: made.value, expected: expected, tolerance: tolerance)], made.payload)
+        }[0]
+        // A fixed expectation is the check's, not each attempt's.
+        let attempts = decided.attempts.map { a -> TimedCheckAttempt in
+            var a = a; a.expected = nil; a.tolerance = nil; return a
         }
+        return (attempts, decided.verdict, decided.payload)
     }
 
     /// Several checks decided by one measurement whose references are
